@@ -1,0 +1,145 @@
+"""Pipeline throughput on a full Sentinel-2-tile-sized pair, against raw decode of the same files.
+
+    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block 1024]
+
+Generates (once, cached in ``--workdir``) a pair of 4-band uint16 GeoTIFFs, tiled 512 x 512,
+deflate, at 10 m in UTM, with a few hundred planted changes; then, each in a fresh process so
+peak memory is its own:
+
+1. ``decode``: reads every block of both files (the I/O + decompression floor);
+2. ``pipeline``: plan + analyse (alignment, detection, clean-up, vectorising, screening against
+   a zones layer), i.e. everything ``landpatrol run`` does but the ledger write.
+
+Prints megapixels per second (pixels of the grid, one pair = one pixel) for both, their ratio,
+and peak resident memory. Numbers are for the machine it runs on; compare ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def generate(workdir: Path, size: int) -> tuple[Path, Path, Path]:
+    import geopandas as gpd
+    import rasterio
+    from affine import Affine
+    from rasterio.windows import Window
+    from shapely.geometry import box
+
+    before, after, zones = (workdir / f"B_{size}_2024-03-01.tif", workdir / f"A_{size}_2024-06-01.tif",
+                            workdir / f"zones_{size}.gpkg")
+    if before.exists() and after.exists() and zones.exists():
+        return before, after, zones
+    workdir.mkdir(parents=True, exist_ok=True)
+    x0, y0 = 600000.0, 3600000.0
+    profile = dict(driver="GTiff", width=size, height=size, count=4, dtype="uint16",
+                   crs="EPSG:32650", transform=Affine(10, 0, x0, 0, -10, y0), tiled=True,
+                   blockxsize=512, blockysize=512, compress="deflate", nodata=0, BIGTIFF="YES")
+    rng = np.random.default_rng(42)
+    base = np.array([400, 700, 500, 3500], np.float32)[:, None, None]
+    changes = rng.integers(0, size - 40, (300, 2))
+    step = 1024
+    with rasterio.open(before, "w", **profile) as db, rasterio.open(after, "w", **profile) as da:
+        for r in range(0, size, step):
+            for c in range(0, size, step):
+                h, w = min(step, size - r), min(step, size - c)
+                field = rng.normal(0, 60, (4, 1, 1)).astype(np.float32)
+                noise = rng.normal(0, 25, (4, h, w)).astype(np.float32)
+                b = base + field + noise
+                a = b * 1.02 + rng.normal(0, 25, (4, h, w)).astype(np.float32)
+                for cr, cc in changes:
+                    rr, c2 = cr - r, cc - c
+                    if -30 < rr < h and -30 < c2 < w:
+                        sl = (slice(None), slice(max(rr, 0), max(rr + 30, 0)),
+                              slice(max(c2, 0), max(c2 + 30, 0)))
+                        a[sl] = np.array([2500, 2700, 2900, 3000], np.float32)[:, None, None]
+                win = Window(c, r, w, h)
+                db.write(np.clip(b, 1, 65535).astype(np.uint16), window=win)
+                da.write(np.clip(a, 1, 65535).astype(np.uint16), window=win)
+        for ds in (db, da):
+            for i, name in enumerate(("blue", "green", "red", "nir"), 1):
+                ds.set_band_description(i, name)
+    half = size * 10 / 2
+    cells = [box(x0 + i * half / 4, y0 - (j + 1) * half / 4, x0 + (i + 1) * half / 4, y0 - j * half / 4)
+             for i in range(8) for j in range(8)]
+    gpd.GeoDataFrame({"zone_id": [f"Z{i}" for i in range(len(cells))],
+                      "zone_type": ["permanent_basic_farmland"] * len(cells),
+                      "level": [1 + i % 3 for i in range(len(cells))]},
+                     geometry=cells, crs="EPSG:32650").to_file(zones, driver="GPKG")
+    return before, after, zones
+
+
+def run_decode(before: Path, after: Path) -> dict:
+    import rasterio
+
+    t0 = time.perf_counter()
+    pixels = 0
+    for path in (before, after):
+        with rasterio.open(path) as ds:
+            for _, win in ds.block_windows(1):
+                ds.read(window=win)
+            pixels = ds.width * ds.height
+    return {"seconds": time.perf_counter() - t0, "pixels": pixels}
+
+
+def run_pipeline(before: Path, after: Path, zones: Path, workdir: Path, block: int) -> dict:
+    from pipeline.runner import PairRequest, analyse_pair, plan_pair
+
+    t0 = time.perf_counter()
+    plan = plan_pair(PairRequest(before=before, after=after, zones=zones, block_size=block))
+    analysis = analyse_pair(plan, workdir / "work")
+    return {"seconds": time.perf_counter() - t0, "pixels": plan.grid.width * plan.grid.height,
+            "patches": len(analysis.detection.patches), "leads": len(analysis.leads)}
+
+
+def child(argv: list[str]) -> None:
+    kind, before, after, zones, workdir, block = argv
+    if kind == "decode":
+        out = run_decode(Path(before), Path(after))
+    else:
+        out = run_pipeline(Path(before), Path(after), Path(zones), Path(workdir), int(block))
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=int, default=10980)
+    ap.add_argument("--workdir", type=Path, default=Path("/tmp/landpatrol-bench"))
+    ap.add_argument("--block", type=int, default=1024)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    before, after, zones = generate(args.workdir, args.size)
+    print(f"pair: {args.size} x {args.size} x 4 bands uint16 (generated/cached in "
+          f"{time.perf_counter() - t0:.0f} s)", flush=True)
+    results = {}
+    for kind in ("decode", "pipeline"):
+        proc = subprocess.run([sys.executable, __file__, "--child", kind, str(before), str(after),
+                               str(zones), str(args.workdir), str(args.block)],
+                              capture_output=True, text=True, cwd=REPO)
+        if proc.returncode != 0:
+            sys.exit(f"{kind} failed:\n{proc.stderr[-3000:]}")
+        results[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
+        r = results[kind]
+        print(f"{kind:9s} {r['pixels'] / r['seconds'] / 1e6:8.2f} MP/s  {r['seconds']:7.1f} s  "
+              f"peak RSS {r['peak_rss_mb']:,.0f} MB", flush=True)
+    ratio = results["pipeline"]["seconds"] / results["decode"]["seconds"]
+    print(f"pipeline / decode time ratio: {ratio:.1f}x; patches {results['pipeline']['patches']}, "
+          f"leads {results['pipeline']['leads']}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2:])
+    else:
+        main()

@@ -1,0 +1,127 @@
+"""Prefect flow for one pair of tiles: ``detect_changes``.
+
+Thin on purpose: each task wraps one stage of :mod:`pipeline.runner`. Reading inputs and
+writing the ledger retry on transient I/O errors (never on bad input, which would fail the
+same way again); the analysis is cached on the content of both tiles plus the detector and
+its parameters, so re-running a flow after a ledger outage does not recompute the scene.
+"""
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from pipeline.errors import InputError
+from pipeline.runner import (
+    Analysis,
+    PairPlan,
+    PairRequest,
+    RunReport,
+    analyse_pair,
+    already_compared,
+    commit_pair,
+    plan_pair,
+    skipped_report,
+)
+
+IO_RETRIES = 2
+IO_RETRY_DELAYS = [2, 10]
+
+
+def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry I/O hiccups (network shares, a locked ledger); never bad input."""
+    try:
+        state.result()
+    except InputError:
+        return False
+    except Exception:  # noqa: BLE001 - anything else may be transient
+        return True
+    return False
+
+
+def cache_dir() -> Path:
+    import os
+
+    root = os.environ.get("LANDPATROL_CACHE") or Path.home() / ".cache" / "landpatrol"
+    return Path(root)
+
+
+def _analysis_key(context: Any, parameters: dict[str, Any]) -> str:
+    plan: PairPlan = parameters["plan"]
+    return f"landpatrol-analysis-{plan.pair_key}"
+
+
+@task(name="plan-pair", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_transient, persist_result=False)
+def plan_task(request: PairRequest) -> PairPlan:
+    return plan_pair(request)
+
+
+@task(name="analyse-pair", cache_key_fn=_analysis_key, cache_expiration=timedelta(days=30),
+      persist_result=True)
+def analyse_task(plan: PairPlan) -> Analysis:
+    workdir = cache_dir() / plan.pair_key
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    return analyse_pair(plan, workdir)
+
+
+@task(name="record-run", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_transient, persist_result=False)
+def commit_task(plan: PairPlan, analysis: Analysis, ledger_url: str) -> RunReport:
+    if not analysis.detection.score_path.exists():  # cache entry outlived its scratch files
+        analysis = analyse_pair(plan, analysis.workdir)
+    return commit_pair(plan, analysis, ledger_url)
+
+
+@flow(name="detect-changes", log_prints=True, validate_parameters=True)
+def detect_changes(
+    before: Path,
+    after: Path,
+    zones: Path,
+    approvals: Path | None = None,
+    ledger: str | None = None,
+    out: Path | None = None,
+    region: str = "adhoc",
+    region_code: str | None = None,
+    sensor: str | None = None,
+    before_date: date | None = None,
+    after_date: date | None = None,
+    detector: str | None = None,
+    threshold: float | None = None,
+    min_area_m2: float | None = None,
+    min_overlap: float = 0.2,
+    column_map: Path | None = None,
+) -> dict[str, Any]:
+    """Compare two tiles, screen changed patches against zones and approvals, record leads."""
+    from pipeline.cli.options import default_ledger_url
+
+    ledger_url = ledger or default_ledger_url()
+    request = PairRequest(
+        before=Path(before), after=Path(after), zones=Path(zones),
+        approvals=Path(approvals) if approvals else None, sensor=sensor,
+        before_date=before_date, after_date=after_date, ledger_url=ledger_url,
+        out_dir=Path(out) if out else None, region=region, region_code=region_code,
+        detector=detector, threshold=threshold, min_area_m2=min_area_m2,
+        min_overlap=min_overlap, column_map=Path(column_map) if column_map else None,
+    )
+    return run_request(request).__dict__
+
+
+def run_request(request: PairRequest) -> RunReport:
+    """The body of ``detect_changes``, callable from another flow as plain tasks."""
+    logger = get_run_logger()
+    plan = plan_task(request)
+    if already_compared(plan, request.ledger_url):
+        logger.info("pair %s / %s already compared; nothing to add", plan.before.path,
+                    plan.after.path)
+        return skipped_report(plan)
+    analysis = analyse_task(plan)
+    report = commit_task(plan, analysis, request.ledger_url)
+    logger.info("%s -> %s: %d new lead(s), %d updated, %d approved change(s)",
+                report.before_date, report.after_date, len(report.created), len(report.updated),
+                report.approved)
+    return report

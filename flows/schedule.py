@@ -1,0 +1,95 @@
+"""Scheduled monitoring: one Prefect deployment with a cron schedule per region.
+
+``schedules.yaml`` lists the regions an analyst monitors::
+
+    ledger: sqlite:////srv/landpatrol/ledger.sqlite   # default for every region
+    out: /srv/landpatrol/runs
+    regions:
+      - name: nanjing
+        path: /srv/landpatrol/regions/nanjing          # region folder or STAC ItemCollection
+        cron: "0 6 * * *"                              # every day at 06:00
+        timezone: Asia/Shanghai
+
+``landpatrol schedule schedules.yaml`` (or ``python -m flows.schedule schedules.yaml``) serves
+them with :func:`prefect.serve`: the process stays up and starts a ``monitor-region`` run at each
+cron time. Against a Prefect server (``PREFECT_API_URL``) the deployments and their runs show
+in the Prefect UI; ``prefect.yaml`` at the repository root is the alternative for work pools.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class RegionSchedule:
+    name: str
+    path: Path
+    cron: str
+    timezone: str
+    ledger: str | None
+    out: Path | None
+
+
+def load_schedules(path: Path) -> list[RegionSchedule]:
+    """Parse and validate ``schedules.yaml``; every problem names the file."""
+    import yaml
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(path, f"cannot read schedules ({exc})") from None
+    regions = doc.get("regions") or []
+    if not regions:
+        raise ConfigError(path, "no regions listed under 'regions:'")
+    out: list[RegionSchedule] = []
+    for i, item in enumerate(regions):
+        missing = [k for k in ("name", "path", "cron") if not item.get(k)]
+        if missing:
+            raise ConfigError(path, f"region #{i + 1} lacks {', '.join(missing)}")
+        try:
+            CronSchedule(cron=item["cron"], timezone=item.get("timezone", "Asia/Shanghai"))
+        except Exception as exc:  # noqa: BLE001 - pydantic's message is the useful part
+            raise ConfigError(path, f"region {item['name']}: bad cron {item['cron']!r} ({exc})") from None
+        region_path = Path(item["path"])
+        if not region_path.is_absolute():
+            region_path = (Path(path).parent / region_path).resolve()
+        ledger = item.get("ledger", doc.get("ledger"))
+        out_dir = item.get("out", doc.get("out"))
+        out.append(RegionSchedule(item["name"], region_path, item["cron"],
+                                  item.get("timezone", "Asia/Shanghai"), ledger,
+                                  Path(out_dir) if out_dir else None))
+    return out
+
+
+def deployments(schedules: list[RegionSchedule]) -> list[Any]:
+    from prefect.schedules import Cron
+
+    from flows.monitor_region import monitor_region
+
+    return [
+        monitor_region.to_deployment(
+            name=f"monitor-{s.name}",
+            schedule=Cron(s.cron, timezone=s.timezone),
+            parameters={"region_dir": str(s.path), "ledger": s.ledger,
+                        "out": str(s.out) if s.out else None},
+            tags=["landpatrol", f"region:{s.name}"],
+            description=f"Scheduled change monitoring of region {s.name} ({s.cron}, {s.timezone})",
+        )
+        for s in schedules
+    ]
+
+
+def serve_schedules(path: Path) -> None:  # pragma: no cover - blocks forever
+    from prefect import serve
+
+    serve(*deployments(load_schedules(path)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    serve_schedules(Path(sys.argv[1]))

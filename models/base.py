@@ -1,0 +1,54 @@
+"""The detector interface: what the pipeline hands a detector and what it gets back.
+
+The pipeline reads both tiles onto one grid, window by window, and gives the detector
+*band stacks*: a mapping from band role (``blue``, ``green``, ``red``, ``nir``, ``swir1``,
+``swir2``) to a 2-D float32 array of reflectance scaled by the sensor profile (nominally 0..1;
+NaN where the pixel is nodata or cloud on that date). ``valid`` is True where both dates hold
+usable data. A detector must return exactly the same values for a pixel whatever window it is
+computed in, as long as the window carries ``halo`` pixels of context on each side; scene-wide
+statistics (normalisation, thresholds) come from :meth:`Detector.fit_scene`, which the
+pipeline calls once on a decimated sample of the whole overlap before any window.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+BandStack = Mapping[str, np.ndarray]
+"""Band role -> (rows, cols) float32 reflectance; NaN where that date is invalid."""
+
+
+@dataclass(frozen=True)
+class ChangeMap:
+    """Per-pixel output of a detector for one window."""
+
+    score: np.ndarray         # float32 in [0, 1]; 0 where not valid
+    change_class: np.ndarray  # uint8 pipeline.classes.ChangeClass values; 0 where no change
+
+    def __post_init__(self) -> None:
+        if self.score.shape != self.change_class.shape:
+            raise ValueError(
+                f"score shape {self.score.shape} != change_class shape {self.change_class.shape}"
+            )
+
+
+@runtime_checkable
+class Detector(Protocol):
+    name: str
+    version: str
+    required_roles: frozenset[str]   # the detector refuses tiles lacking any of these
+    halo: int                        # context pixels needed around each window
+    threshold: float                 # default score above which a pixel counts as changed
+
+    def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
+        """Scene-level parameters from a decimated sample; JSON-serialisable (recorded per run)."""
+        ...
+
+    def detect(
+        self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]
+    ) -> ChangeMap:
+        """Change score and class for one window (with halo)."""
+        ...

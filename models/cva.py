@@ -1,0 +1,211 @@
+"""The classical detector: normalised change-vector magnitude plus spectral-index rules.
+
+Scene fit (:meth:`CVADetector.fit_scene`, on the decimated sample of the whole overlap):
+
+1. *Relative radiometric normalisation* of the after date onto the before date, per band, by
+   reduced-major-axis regression (``gain = sd_before / sd_after``) on pseudo-invariant pixels.
+   A first pass uses robust location/scale (median / IQR) of all valid pixels; the change vector
+   of that pass picks the pixels that look unchanged (magnitude below the scene threshold) and
+   the gain/offset are refitted on them only (an "IR-MAD-lite"). This removes sun angle,
+   atmosphere and sensor gain differences so they do not read as change.
+2. *Scene noise* per band: ``sigma = 1.4826 * MAD(before - normalised after)`` over all valid
+   sample pixels, robust to the (minority) changed pixels.
+
+Per pixel (:meth:`CVADetector.detect`, window by window, no spatial context so ``halo = 0``):
+``m = sqrt(mean_b(((before_b - after_b') / sigma_b) ** 2))`` (RMS noise-normalised difference,
+~1 where nothing changed) mapped to ``score = 1 - 2 ** (-(m / M0) ** 2)``: 0 for no difference,
+exactly 0.5 at ``m = M0`` (the default ``threshold``), -> 1 for large changes.
+
+The class comes from index rules on the before and normalised after reflectance (see
+:func:`classify`); a class is given wherever ``score > 0`` so that any threshold chosen by the
+caller finds one; the driver keeps it only where the pixel counts as changed.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from models.base import BandStack, ChangeMap
+from pipeline.classes import ChangeClass
+
+ROLE_ORDER = ("blue", "green", "red", "nir", "swir1", "swir2")
+
+M0 = 2.5
+"""RMS noise-normalised difference that scores 0.5. With Gaussian noise ``k * m**2`` is
+chi-square with k degrees of freedom: P(m > 2.5) is 3e-4 for k = 3 and 1e-6 for k = 6, so
+isolated noise pixels are rare and the morphological opening removes them."""
+
+SIGMA_FLOOR = 1e-3
+"""Smallest noise sigma (reflectance) accepted; guards quantised or constant bands."""
+
+# index thresholds (reflectance indices, dimensionless)
+NDVI_VEGETATED = 0.3      # before: vegetated
+NDVI_BARE = 0.2           # after: not vegetated
+NDVI_DROP = 0.15          # vegetation loss
+EXG_VEGETATED = 0.08      # RGB-only: excess-green (2g - r - b) / (r + g + b)
+EXG_BARE = 0.05
+EXG_DROP = 0.05
+WATER_INDEX = 0.0         # MNDWI / NDWI above this after (and not before) = new water
+GREY_BLUE_RED = 0.8       # blue >= 0.8 * red after: grey/blue roof or concrete, not reddish soil
+BRIGHTER = 1.1            # visible brightness after >= 1.1 x before
+RGB_WATER_DARK = 0.6      # RGB-only: visible brightness after <= 0.6 x before ...
+RGB_WATER_MAX = 0.08      # ... and below this reflectance
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(a - b) / (a + b), 0 where the sum is 0."""
+    s = a + b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(s != 0, (a - b) / s, 0.0)
+    return out
+
+
+def _exg(bands: BandStack) -> np.ndarray:
+    s = bands["red"] + bands["green"] + bands["blue"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(s > 0, (2 * bands["green"] - bands["red"] - bands["blue"]) / s, 0.0)
+
+
+def _brightness(bands: BandStack) -> np.ndarray:
+    return (bands["red"] + bands["green"] + bands["blue"]) / 3.0
+
+
+def classify(before: BandStack, after: BandStack) -> np.ndarray:
+    """Change class per pixel from the before and (normalised) after reflectance.
+
+    First match wins: new water (MNDWI with swir1, else NDWI with nir, else RGB: much darker,
+    bluish, not green) -> new structure (after not vegetated, grey/blue spectrum ``blue >= 0.8 red``
+    typical of concrete and the blue steel sheds of rural construction, brighter than before) ->
+    vegetation to bare soil (vegetated before, not after, reddish soil spectrum) -> vegetation
+    loss (NDVI / excess-green drop) -> other. Vegetation uses NDVI when nir is present, else
+    excess-green.
+    """
+    has_nir = "nir" in before and "nir" in after
+    if has_nir:
+        vi_b, vi_a = _ratio(before["nir"], before["red"]), _ratio(after["nir"], after["red"])
+        vegetated, bare, drop = NDVI_VEGETATED, NDVI_BARE, NDVI_DROP
+    else:
+        vi_b, vi_a = _exg(before), _exg(after)
+        vegetated, bare, drop = EXG_VEGETATED, EXG_BARE, EXG_DROP
+    br_b, br_a = _brightness(before), _brightness(after)
+
+    if "swir1" in before and "swir1" in after:
+        wi_b, wi_a = _ratio(before["green"], before["swir1"]), _ratio(after["green"], after["swir1"])
+        water = (wi_a > WATER_INDEX) & (wi_b <= WATER_INDEX)
+    elif has_nir:
+        wi_b, wi_a = _ratio(before["green"], before["nir"]), _ratio(after["green"], after["nir"])
+        water = (wi_a > WATER_INDEX) & (wi_b <= WATER_INDEX)
+    else:
+        water = ((br_a <= RGB_WATER_DARK * br_b) & (br_a < RGB_WATER_MAX)
+                 & (after["blue"] >= after["red"]) & (vi_a < bare))
+
+    not_veg_after = vi_a < bare
+    grey = after["blue"] >= GREY_BLUE_RED * after["red"]
+    brighter = br_a >= BRIGHTER * br_b
+    construction = not_veg_after & grey & brighter
+    bare_soil = (vi_b >= vegetated) & not_veg_after & ~grey
+    veg_loss = (vi_b - vi_a) >= drop
+
+    cls = np.full(vi_b.shape, ChangeClass.OTHER, np.uint8)
+    cls[veg_loss] = ChangeClass.VEGETATION_LOSS
+    cls[bare_soil] = ChangeClass.BARE_SOIL
+    cls[construction] = ChangeClass.CONSTRUCTION
+    cls[water] = ChangeClass.WATER
+    return cls
+
+
+def _rma(b: np.ndarray, a: np.ndarray, robust: bool) -> tuple[float, float]:
+    """Gain and offset mapping ``a`` onto ``b`` (reduced major axis; robust: median / IQR)."""
+    if robust:
+        qb, qa = np.percentile(b, [25, 50, 75]), np.percentile(a, [25, 50, 75])
+        sb, sa, mb, ma = qb[2] - qb[0], qa[2] - qa[0], qb[1], qa[1]
+    else:
+        sb, sa, mb, ma = np.std(b), np.std(a), np.mean(b), np.mean(a)
+    gain = float(np.clip(sb / sa, 0.2, 5.0)) if sa > 0 and sb > 0 else 1.0
+    return gain, float(mb - gain * ma)
+
+
+class CVADetector:
+    """Normalised change-vector analysis with index-rule classes; see the module docstring."""
+
+    name = "cva"
+    version = "1.0.0"
+    required_roles = frozenset({"red", "green", "blue"})
+    halo = 0
+    threshold = 0.5
+
+    def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
+        roles = [r for r in ROLE_ORDER if r in before and r in after]
+        ok = np.asarray(valid, bool).copy()
+        for r in roles:
+            ok &= np.isfinite(before[r]) & np.isfinite(after[r])
+        n = int(ok.sum())
+        if n == 0:
+            raise ValueError("fit_scene: no valid pixel in the sample")
+        b = {r: np.asarray(before[r], np.float64)[ok] for r in roles}
+        a = {r: np.asarray(after[r], np.float64)[ok] for r in roles}
+
+        gain, offset, sigma = {}, {}, {}
+        for r in roles:
+            gain[r], offset[r] = _rma(b[r], a[r], robust=True)
+        sigma = self._sigma(b, a, gain, offset)
+        m = self._magnitude(b, a, {"roles": roles, "gain": gain, "offset": offset, "sigma": sigma})
+        invariant = m < M0
+        if invariant.sum() >= max(100, 0.1 * n):  # refit on pseudo-invariant pixels
+            for r in roles:
+                gain[r], offset[r] = _rma(b[r][invariant], a[r][invariant], robust=False)
+            sigma = self._sigma(b, a, gain, offset)
+        return {
+            "roles": roles,
+            "gain": gain,
+            "offset": offset,
+            "sigma": sigma,
+            "m0": M0,
+            "sample_pixels": n,
+            "invariant_share": float(invariant.mean()),
+        }
+
+    @staticmethod
+    def _sigma(b: Mapping[str, np.ndarray], a: Mapping[str, np.ndarray],
+               gain: Mapping[str, float], offset: Mapping[str, float]) -> dict[str, float]:
+        out = {}
+        for r in b:
+            d = b[r] - (gain[r] * a[r] + offset[r])
+            out[r] = max(float(1.4826 * np.median(np.abs(d - np.median(d)))), SIGMA_FLOOR)
+        return out
+
+    @staticmethod
+    def _magnitude(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray],
+                   scene: Mapping[str, Any]) -> np.ndarray:
+        first = before[scene["roles"][0]]
+        total = np.zeros(np.shape(first), np.result_type(first, np.float32))
+        for r in scene["roles"]:
+            g, o, s = (scene[k][r] for k in ("gain", "offset", "sigma"))
+            d = (before[r] - (g * after[r] + o)) / s
+            total += d * d
+        return np.sqrt(total / len(scene["roles"]))
+
+    def normalise_after(self, after: BandStack, scene: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """The after bands mapped onto the before date's radiometry."""
+        return {r: (np.float32(scene["gain"][r]) * np.asarray(after[r], np.float32)
+                    + np.float32(scene["offset"][r]))
+                for r in scene["roles"]}
+
+    def detect(
+        self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]
+    ) -> ChangeMap:
+        roles = scene["roles"]
+        ok = np.asarray(valid, bool).copy()
+        for r in roles:
+            ok &= np.isfinite(before[r]) & np.isfinite(after[r])
+        zero = np.float32(0)
+        b = {r: np.where(ok, np.asarray(before[r], np.float32), zero) for r in roles}
+        a = {r: np.where(ok, np.asarray(after[r], np.float32), zero) for r in roles}
+        m = self._magnitude(b, a, scene)
+        score = np.where(ok, 1.0 - np.exp2(-(m / scene["m0"]) ** 2), 0.0).astype(np.float32)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cls = classify(b, self.normalise_after(a, scene))
+        cls[(score <= 0) | ~ok] = ChangeClass.NONE
+        return ChangeMap(score=score, change_class=cls)

@@ -1,0 +1,148 @@
+"""Per-pixel multi-temporal features with neighbourhood context, and change-class rules.
+
+Two band sets: ``rgb`` (red, green, blue: every tile has them, aerial and drone pictures
+included) and ``full`` (rgb plus nir, swir1, swir2: Sentinel-2, Landsat TM/OLI). Inputs are
+already co-registered and radiometrically normalised (see :mod:`models.gbm`); differences are
+divided by the scene's per-band spread (``scale``) so that features mean the same on 8-bit
+pictures and on reflectance. Every neighbourhood feature is a Gaussian filter with
+``truncate=3`` at sigma <= 4 (radius 12) plus one Sobel step, so a pixel's features depend on
+at most :data:`FEATURE_RADIUS` pixels around it: that is what makes detection window-invariant.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from scipy import ndimage
+
+from pipeline.classes import ChangeClass
+
+RGB = ("red", "green", "blue")
+EXTRA = ("nir", "swir1", "swir2")
+BAND_SETS: dict[str, tuple[str, ...]] = {"rgb": RGB, "full": RGB + EXTRA}
+SIGMAS = (1.0, 2.0, 4.0)
+TRUNCATE = 3.0
+FEATURE_RADIUS = int(TRUNCATE * max(SIGMAS) + 0.5) + 1
+EPS = 0.01  # reflectance floor for ratios
+
+
+def band_set_for(roles: set[str] | frozenset[str]) -> str:
+    """The richest band set the roles cover."""
+    return "full" if set(BAND_SETS["full"]) <= set(roles) else "rgb"
+
+
+def _g(x: np.ndarray, sigma: float) -> np.ndarray:
+    return ndimage.gaussian_filter(x, sigma, mode="reflect", truncate=TRUNCATE)
+
+
+def _nd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a - b) / (a + b + EPS)
+
+
+def _local_std(x: np.ndarray, sigma: float) -> np.ndarray:
+    m = _g(x, sigma)
+    return np.sqrt(np.maximum(_g(x * x, sigma) - m * m, 0.0))
+
+
+def _grad(x: np.ndarray) -> np.ndarray:
+    s = _g(x, 1.0)
+    return np.hypot(ndimage.sobel(s, 0, mode="reflect"), ndimage.sobel(s, 1, mode="reflect"))
+
+
+def feature_names(band_set: str) -> list[str]:
+    names = [f"dz_{r}" for r in RGB] + [f"lr_{r}" for r in RGB]
+    names += ["bright_b", "bright_a", "dbright", "exg_b", "exg_a", "dexg", "cva", "angle", "cva_rel"]
+    names += [f"cva_g{s:g}" for s in SIGMAS] + [f"cva_smooth{s:g}" for s in SIGMAS]
+    names += ["tex_b", "tex_a", "tex_lr", "grad_b", "grad_a", "grad_d", "cva_contrast", "dbright_g2", "dexg_g2"]
+    if band_set == "full":
+        names += [f"dz_{r}" for r in EXTRA] + [f"lr_{r}" for r in EXTRA]
+        for idx in ("ndvi", "ndbi", "mndwi"):
+            names += [f"{idx}_b", f"{idx}_a", f"{idx}_d"]
+        names += ["ndvi_d_g2", "ndbi_d_g2", "cvaf", "cvaf_g2", "cvaf_g4", "cvaf_smooth2", "cvaf_rel"]
+    return names
+
+
+def indices(s: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Spectral indices of one date; only those its bands allow."""
+    out = {
+        "bright": (s["red"] + s["green"] + s["blue"]) / 3.0,
+        "exg": (2 * s["green"] - s["red"] - s["blue"]) / (s["red"] + s["green"] + s["blue"] + EPS),
+    }
+    if "nir" in s:
+        out["ndvi"] = _nd(s["nir"], s["red"])
+    if "swir1" in s and "nir" in s:
+        out["ndbi"] = _nd(s["swir1"], s["nir"])
+        out["mndwi"] = _nd(s["green"], s["swir1"])
+    return out
+
+
+def compute_features(
+    before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray], scene: Mapping, band_set: str
+) -> np.ndarray:
+    """(n_features, rows, cols) float32; NaN inputs must already be filled.
+
+    ``scene`` gives ``scale`` (role -> spread of the before band), ``bright_mean`` and
+    ``cva_ref``/``cvaf_ref`` (scene 90th percentiles of the change magnitudes).
+    """
+    roles = BAND_SETS[band_set]
+    b = {r: before[r].astype(np.float32) for r in roles}
+    a = {r: after[r].astype(np.float32) for r in roles}
+    sc = scene["scale"]
+    dz = {r: (a[r] - b[r]) / np.float32(sc[r]) for r in roles}
+    ib, ia = indices(b), indices(a)
+    bm = np.float32(scene["bright_mean"])
+    cva = np.sqrt(sum(dz[r] ** 2 for r in RGB))
+    dot = sum(a[r] * b[r] for r in RGB)
+    norm = np.sqrt(sum(a[r] ** 2 for r in RGB) * sum(b[r] ** 2 for r in RGB)) + 1e-6
+    f: list[np.ndarray] = [dz[r] for r in RGB]
+    f += [np.log((a[r] + EPS) / (b[r] + EPS)) for r in RGB]
+    f += [ib["bright"] / bm, ia["bright"] / bm, (ia["bright"] - ib["bright"]) / bm]
+    f += [ib["exg"], ia["exg"], ia["exg"] - ib["exg"], cva, np.arccos(np.clip(dot / norm, -1, 1))]
+    f += [cva / np.float32(scene["cva_ref"])]
+    f += [_g(cva, s) for s in SIGMAS]
+    for s in SIGMAS:
+        f.append(np.sqrt(sum(((_g(a[r], s) - _g(b[r], s)) / np.float32(sc[r])) ** 2 for r in RGB)))
+    tb, ta = _local_std(ib["bright"], 2.0) / bm, _local_std(ia["bright"], 2.0) / bm
+    gb, ga = _grad(ib["bright"]) / bm, _grad(ia["bright"]) / bm
+    f += [tb, ta, np.log((ta + 1e-3) / (tb + 1e-3)), gb, ga, ga - gb, cva - _g(cva, 4.0)]
+    f += [_g((ia["bright"] - ib["bright"]) / bm, 2.0), _g(ia["exg"] - ib["exg"], 2.0)]
+    if band_set == "full":
+        f += [dz[r] for r in EXTRA] + [np.log((a[r] + EPS) / (b[r] + EPS)) for r in EXTRA]
+        for idx in ("ndvi", "ndbi", "mndwi"):
+            f += [ib[idx], ia[idx], ia[idx] - ib[idx]]
+        f += [_g(ia["ndvi"] - ib["ndvi"], 2.0), _g(ia["ndbi"] - ib["ndbi"], 2.0)]
+        cvaf = np.sqrt(sum(dz[r] ** 2 for r in roles))
+        smooth = np.sqrt(sum(((_g(a[r], 2.0) - _g(b[r], 2.0)) / np.float32(sc[r])) ** 2 for r in roles))
+        f += [cvaf, _g(cvaf, 2.0), _g(cvaf, 4.0), smooth, cvaf / np.float32(scene["cvaf_ref"])]
+    return np.stack([x.astype(np.float32, copy=False) for x in f])
+
+
+def classify_change(
+    before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray], changed: np.ndarray
+) -> np.ndarray:
+    """uint8 :class:`ChangeClass` per pixel by spectral-index rules; NONE where not ``changed``.
+
+    With nir/swir: new water (MNDWI turns positive), construction (built-up index rises while
+    vegetation stays low), vegetation to bare soil (NDVI collapses, soil-bright), vegetation
+    loss (NDVI drops), else OTHER. With RGB only: greenness lost -> BARE_SOIL, brighter and
+    greyer -> CONSTRUCTION, else OTHER. Green-up (crop growth) is never construction.
+    """
+    ib, ia = indices(before), indices(after)
+    out = np.full(changed.shape, int(ChangeClass.OTHER), np.uint8)
+    if "ndbi" in ia:
+        dndvi = ia["ndvi"] - ib["ndvi"]
+        veg_loss = dndvi < -0.15
+        bare = veg_loss & (ia["ndvi"] < 0.3) & (ia["ndbi"] <= 0.05)
+        built = (ia["ndbi"] - ib["ndbi"] > 0.05) & (ia["ndvi"] < 0.3) & (ia["ndbi"] > 0.05) & (dndvi < 0.05)
+        water = (ia["mndwi"] > 0.1) & (ib["mndwi"] < 0.0)
+        out[veg_loss] = ChangeClass.VEGETATION_LOSS
+        out[bare] = ChangeClass.BARE_SOIL
+        out[built] = ChangeClass.CONSTRUCTION
+        out[water] = ChangeClass.WATER
+    else:
+        dexg = ia["exg"] - ib["exg"]
+        grey = np.abs(ia["exg"]) < 0.05
+        out[(ia["bright"] > ib["bright"] * 1.15) & grey & (dexg <= 0.02)] = ChangeClass.CONSTRUCTION
+        out[(ib["exg"] > 0.05) & (dexg < -0.08)] = ChangeClass.BARE_SOIL
+    out[~changed] = ChangeClass.NONE
+    return out

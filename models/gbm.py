@@ -1,0 +1,148 @@
+"""The trained detector: LightGBM on multi-temporal per-pixel features with context.
+
+One booster per band set (``full`` for tiles with nir and swir, ``rgb`` for everything else),
+picked per pair from the bands it has. ``fit_scene`` estimates the sub-pixel shift of the after
+date (phase correlation), a per-band gain/offset onto the before date (pseudo-invariant
+pixels), and the spreads the features are divided by; ``detect`` applies them, computes the
+features of :mod:`models.features` and predicts. The score is the booster's probability mapped
+piecewise-linearly so that the cut chosen at training time (by cross-validation on the
+training images only) falls at 0.5, the detector's ``threshold``.
+
+Artifacts: ``models/artifacts/gbm-<version>.json`` (sidecar: feature names, thresholds,
+training data, seeds) next to one LightGBM text model per band set.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.base import BandStack, ChangeMap
+from models.features import BAND_SETS, FEATURE_RADIUS, RGB, band_set_for, classify_change, compute_features, feature_names
+from pipeline.coreg import MAX_SHIFT_PX, apply_shift, estimate_shift
+from pipeline.errors import ModelError
+from pipeline.radiometry import apply_normalisation, fit_normalisation
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+DEFAULT_VERSION = "v1"
+
+
+def rescale(prob: np.ndarray, cut: float) -> np.ndarray:
+    """Monotone map of [0, 1] onto [0, 1] sending ``cut`` to 0.5."""
+    cut = float(min(max(cut, 1e-6), 1 - 1e-6))
+    low = 0.5 * prob / cut
+    high = 0.5 + 0.5 * (prob - cut) / (1.0 - cut)
+    return np.clip(np.where(prob <= cut, low, high), 0.0, 1.0).astype(np.float32)
+
+
+def _brightness(s: Mapping[str, np.ndarray]) -> np.ndarray:
+    return (s["red"] + s["green"] + s["blue"]) / 3.0
+
+
+def prepare_after(after: BandStack, scene: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The after date shifted onto the before date and radiometrically normalised."""
+    dy, dx = scene.get("shift", (0.0, 0.0))
+    moved = {r: apply_shift(np.asarray(v, np.float32), dy, dx) for r, v in after.items() if r in scene["roles"]}
+    return apply_normalisation(moved, {r: tuple(v) for r, v in scene["gain_offset"].items()})
+
+
+def fill(stack: Mapping[str, np.ndarray], means: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """NaN replaced by the scene mean of the band (filters never spread NaN); negatives to 0."""
+    return {
+        r: np.maximum(np.where(np.isfinite(v), v, np.float32(means[r])), 0.0).astype(np.float32)
+        for r, v in stack.items()
+    }
+
+
+def fit_scene_params(before: BandStack, after: BandStack, valid: np.ndarray, coregister: bool = True) -> dict[str, Any]:
+    """Scene parameters shared by training and detection (JSON-serialisable).
+
+    The shift is estimated in the pixels of the arrays given: exact when they are at full
+    resolution (as in evaluation); a driver that hands in a decimated sample should overwrite
+    ``scene["shift"]`` with :func:`pipeline.coreg.estimate_shift` on a full-resolution window.
+    """
+    roles = [r for r in BAND_SETS["full"] if r in before and r in after]
+    b = {r: np.asarray(before[r], np.float32) for r in roles}
+    a = {r: np.asarray(after[r], np.float32) for r in roles}
+    shift = estimate_shift(_brightness(b), _brightness(a)) if coregister else (0.0, 0.0)
+    a = {r: apply_shift(v, *shift) for r, v in a.items()}
+    ok = valid & np.all([np.isfinite(b[r]) & np.isfinite(a[r]) for r in roles], axis=0)
+    if ok.sum() < 100:
+        ok = valid
+    gain_offset = fit_normalisation(b, a, ok)
+    a = apply_normalisation(a, gain_offset)
+    scale = {r: max(float(np.std(b[r][ok])), 1e-3) for r in roles}
+    means = {r: float(np.mean(b[r][ok])) for r in roles}
+    scene: dict[str, Any] = {
+        "roles": roles, "shift": [float(shift[0]), float(shift[1])],
+        "gain_offset": {r: [round(g, 6), round(o, 6)] for r, (g, o) in gain_offset.items()},
+        "scale": scale, "mean": means, "bright_mean": max(float(np.mean(_brightness(b)[ok])), 1e-3),
+    }
+    cva = np.sqrt(sum(((a[r] - b[r]) / scale[r]) ** 2 for r in RGB))[ok]
+    scene["cva_ref"] = max(float(np.percentile(cva, 90)), 1e-3)
+    if band_set_for(set(roles)) == "full":
+        cvaf = np.sqrt(sum(((a[r] - b[r]) / scale[r]) ** 2 for r in roles))[ok]
+        scene["cvaf_ref"] = max(float(np.percentile(cvaf, 90)), 1e-3)
+    return scene
+
+
+def scene_features(
+    before: BandStack, after: BandStack, scene: Mapping[str, Any], band_set: str
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Features (F, rows, cols) of a window, plus the prepared (filled) before/after stacks."""
+    b = fill({r: np.asarray(before[r], np.float32) for r in scene["roles"]}, scene["mean"])
+    a = fill(prepare_after(after, scene), scene["mean"])
+    return compute_features(b, a, scene, band_set), b, a
+
+
+class GBMDetector:
+    """LightGBM change detector (see module docstring)."""
+
+    name = "gbm"
+    required_roles = frozenset(RGB)
+    halo = FEATURE_RADIUS + int(np.ceil(MAX_SHIFT_PX)) + 1
+    threshold = 0.5
+
+    def __init__(self, boosters: Mapping[str, tuple[Any, float]] | None = None, version: str = DEFAULT_VERSION,
+                 artifacts: Path = ARTIFACTS, num_threads: int = 0) -> None:
+        self.version = version
+        self.num_threads = num_threads
+        self._boosters = dict(boosters) if boosters is not None else self._load(artifacts, version)
+
+    @staticmethod
+    def _load(artifacts: Path, version: str) -> dict[str, tuple[Any, float]]:
+        import lightgbm as lgb
+
+        sidecar = artifacts / f"gbm-{version}.json"
+        if not sidecar.is_file():
+            raise ModelError(f"{sidecar}: model sidecar missing (run `landpatrol train gbm`)")
+        meta = json.loads(sidecar.read_text())
+        out = {}
+        for band_set, info in meta["band_sets"].items():
+            if info["features"] != feature_names(band_set):
+                raise ModelError(f"{sidecar}: {band_set} features do not match models/features.py")
+            booster = lgb.Booster(model_file=str(artifacts / info["model"]))
+            out[band_set] = (booster, float(info["threshold"]))
+        return out
+
+    def band_set(self, roles: set[str]) -> str:
+        wanted = band_set_for(roles)
+        return wanted if wanted in self._boosters else "rgb"
+
+    def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
+        return fit_scene_params(before, after, valid)
+
+    def detect(self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]) -> ChangeMap:
+        band_set = self.band_set(set(scene["roles"]))
+        booster, cut = self._boosters[band_set]
+        feats, b, a = scene_features(before, after, scene, band_set)
+        score = np.zeros(valid.shape, np.float32)
+        if valid.any():
+            x = feats[:, valid].T
+            prob = booster.predict(x, num_threads=self.num_threads)
+            score[valid] = rescale(np.asarray(prob), cut)
+        changed = score > self.threshold
+        return ChangeMap(score=score, change_class=classify_change(b, a, changed))

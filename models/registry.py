@@ -1,0 +1,29 @@
+"""Detectors by name. ``get_detector(None)`` gives the default used by ``landpatrol run``."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from models.base import Detector
+from pipeline.errors import ConfigError
+
+DEFAULT_DETECTOR = "cva"
+
+
+def _cva() -> Detector:
+    from models.cva import CVADetector
+
+    return CVADetector()
+
+
+_FACTORIES: dict[str, Callable[[], Detector]] = {"cva": _cva}
+
+
+def available_detectors() -> list[str]:
+    return sorted(_FACTORIES)
+
+
+def get_detector(name: str | None = None) -> Detector:
+    key = (name or DEFAULT_DETECTOR).lower()
+    if key not in _FACTORIES:
+        raise ConfigError("--detector", f"unknown detector {name!r}; choose one of {', '.join(available_detectors())}")
+    return _FACTORIES[key]()

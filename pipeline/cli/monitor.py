@@ -1,0 +1,52 @@
+"""``landpatrol monitor``: run the ``monitor-region`` Prefect flow on a region."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from pipeline.cli.main import app
+from pipeline.cli.options import LedgerOpt, default_ledger_url
+
+
+def quiet_prefect() -> None:
+    """No analytics, and Prefect's own logs at WARNING unless the user asked for more."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def run_monitor(region_dir: Path, ledger_url: str, out: Path | None) -> list:
+    """Run the region flow and return its reports as :class:`pipeline.runner.RunReport`."""
+    quiet_prefect()
+    from flows.monitor_region import monitor_region
+    from pipeline.errors import LandpatrolError
+    from pipeline.runner import RunReport
+
+    state = monitor_region(region_dir=region_dir, ledger=ledger_url, out=out, return_state=True)
+    if state.is_failed():
+        try:
+            state.result()
+        except LandpatrolError:
+            raise
+        except Exception as exc:  # prefect wraps some failures
+            cause = exc.__cause__ or exc
+            if isinstance(cause, LandpatrolError):
+                raise cause from None
+            raise
+    return [RunReport(**r) for r in state.result()]
+
+
+@app.command("monitor")
+def monitor_command(
+    region_dir: Path = typer.Argument(..., help="Region folder (tiles/ + zones) or STAC ItemCollection JSON."),
+    ledger: str | None = LedgerOpt,
+    out: Path | None = typer.Option(None, "--out", help="Folder for per-run outputs."),
+) -> None:
+    """Compare every new pair of successive tiles of a region (Prefect flow ``monitor-region``)."""
+    from pipeline.cli.report import print_report
+
+    reports = run_monitor(region_dir, ledger or default_ledger_url(), out)
+    if not reports:
+        typer.echo(f"{region_dir}: no pair of successive tiles to compare")
+    print_report(reports)

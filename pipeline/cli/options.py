@@ -1,0 +1,62 @@
+"""Options shared by several commands, and the one place errors become exit codes."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from pipeline.errors import LandpatrolError
+
+DEFAULT_LEDGER_ENV = "LANDPATROL_LEDGER"
+
+
+def default_ledger_url() -> str:
+    """``$LANDPATROL_LEDGER`` or ``sqlite:///landpatrol.sqlite`` in the working directory."""
+    return os.environ.get(DEFAULT_LEDGER_ENV) or f"sqlite:///{Path('landpatrol.sqlite').resolve()}"
+
+
+LedgerOpt = typer.Option(
+    None,
+    "--ledger",
+    help="Ledger URL: sqlite:///path.sqlite (default ./landpatrol.sqlite or $LANDPATROL_LEDGER) "
+    "or postgresql://user@host/db.",
+    show_default=False,
+)
+
+
+def fail(err: LandpatrolError) -> None:
+    """Print ``err`` as one line on stderr and exit with its code."""
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(code=err.exit_code)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def run_app(app: typer.Typer) -> int:
+    """Run the CLI; landpatrol errors become one line and an exit code, warnings one line each."""
+    import warnings
+
+    warnings.showwarning = _show_warning
+    try:
+        app(standalone_mode=False)
+    except LandpatrolError as err:
+        typer.echo(f"error: {err}", err=True)
+        return err.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        return 130
+    except Exception as exc:  # click usage errors and the unexpected
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show(file=sys.stderr)
+            return exc.exit_code
+        typer.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+        return 1
+    return 0

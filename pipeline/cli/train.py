@@ -1,0 +1,53 @@
+"""``landpatrol train gbm|cv``: train the shipped GBM detector, or cross-validate it honestly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.cli.main import app
+
+train_app = typer.Typer(help="Train detectors on labelled data (seeded, reproducible).", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+DataOpt = typer.Option(Path("../shared/data"), "--data", help="Folder holding oscd/ and aerial/.")
+
+
+def _check_data(data: Path) -> None:
+    from pipeline.errors import InputError
+
+    for sub in ("oscd", "aerial"):
+        if not (data / sub).is_dir():
+            raise InputError(data / sub, "training data folder missing")
+
+
+@train_app.command("gbm")
+def gbm_cmd(
+    data: Path = DataOpt,
+    out: Path = typer.Option(Path("models/artifacts"), "--out", help="Where the model files go."),
+    version: str = typer.Option("v1", "--version", help="Artifact version (file names gbm-<version>*)."),
+) -> None:
+    """Train the shipped models (full: OSCD; rgb: OSCD + aerial) and write artifact + sidecar."""
+    from pipeline.evaluate.crossval import train_shipped
+
+    _check_data(data)
+    sidecar = train_shipped(data, out, version)
+    typer.echo(str(sidecar))
+
+
+@train_app.command("cv")
+def cv_cmd(
+    data: Path = DataOpt,
+    json_out: Path = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False),
+    only: str = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both."),
+) -> None:
+    """OSCD leave-one-city-out and aerial leave-one-pair-out, thresholds by inner CV only."""
+    from pipeline.cli.evaluate import write_json
+    from pipeline.errors import ConfigError
+    from pipeline.evaluate.crossval import cross_validate
+
+    parts = tuple(p.strip() for p in only.split(",") if p.strip())
+    if not parts or set(parts) - {"oscd", "aerial"}:
+        raise ConfigError("--only", f"expected oscd and/or aerial, got {only!r}")
+    _check_data(data)
+    write_json(json_out, cross_validate(data, parts))

@@ -1,0 +1,22 @@
+"""The patrol ledger (巡查台账): runs, leads and everything done about them.
+
+SQLAlchemy 2.0 over SQLite (WAL, the embedded default) or PostgreSQL; schema managed by Alembic
+migrations that run when a ledger is opened. Entry point: :meth:`Ledger.open`.
+"""
+from __future__ import annotations
+
+from pipeline.ledger.calendar import WorkCalendar
+from pipeline.ledger.codes import pair_key, region_prefix
+from pipeline.ledger.events import ChainReport
+from pipeline.ledger.lifecycle import OUTCOMES, STATES, TransitionError
+from pipeline.ledger.queries import LEAD_FRAME_COLUMNS
+from pipeline.ledger.records import RunOutcome, RunRecord
+from pipeline.ledger.sources import SOURCES, Reported
+from pipeline.ledger.stats import Stats
+from pipeline.ledger.store import Ledger
+
+__all__ = [
+    "LEAD_FRAME_COLUMNS", "OUTCOMES", "SOURCES", "STATES", "ChainReport", "Ledger", "Reported",
+    "RunOutcome", "RunRecord", "Stats", "TransitionError", "WorkCalendar", "pair_key",
+    "region_prefix",
+]

@@ -1,0 +1,178 @@
+"""The lead lifecycle, enforced here and nowhere else.
+
+    new -> dispatched (assignee) -> verified (outcome, >= 2 personnel)
+      outcome illegal:   verified -> stopped (stop_measure, notice_no) -> reported -> filed (case_no)
+                         -> rectified -> closed
+      legal / false_positive / not_found:   verified -> closed
+
+:func:`plan_transition` is pure: it checks a step against the lead as it is and returns the
+column values to write, or raises :class:`TransitionError` saying what is missing. The caller
+(:func:`apply_transition`) writes the lead, the step's record (verification, stop notice, report,
+case) and the event in the one write transaction, so a refused step changes nothing.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from pipeline.errors import LedgerError
+from pipeline.ledger.calendar import REPORT_DEADLINE_WORKING_DAYS, WorkCalendar
+from pipeline.ledger.events import append_event
+from pipeline.ledger.schema import Lead
+from pipeline.ledger.schema_work import Case, Report, StopNotice, Verification
+
+STATES = ("new", "dispatched", "verified", "stopped", "reported", "filed", "rectified", "closed")
+OUTCOMES = ("illegal", "legal", "false_positive", "not_found")
+NEXT: dict[str, tuple[str, ...]] = {
+    "new": ("dispatched",), "dispatched": ("verified",), "verified": ("stopped", "closed"),
+    "stopped": ("reported",), "reported": ("filed",), "filed": ("rectified",),
+    "rectified": ("closed",), "closed": (),
+}
+#: fields each step accepts (``on`` is the date of the step, today by default)
+STEP_FIELDS: dict[str, frozenset[str]] = {
+    "dispatched": frozenset({"assignee", "on"}),
+    "verified": frozenset({"outcome", "personnel", "on", "patrol_id", "party", "description"}),
+    "stopped": frozenset({"stop_measure", "notice_no", "on"}),
+    "reported": frozenset({"report_no", "major", "on"}),
+    "filed": frozenset({"case_no", "on"}),
+    "rectified": frozenset({"on"}),
+    "closed": frozenset({"on"}),
+}
+OPEN_AFTER_VERIFY_ILLEGAL = ("verified", "stopped")  # report not yet made
+
+
+class TransitionError(LedgerError):
+    """A step the lifecycle refuses; ``str(err)`` is ``"<lead code>: <why>"``. Nothing was written."""
+
+    exit_code = 2
+
+
+def _text(fields: dict[str, Any], key: str) -> str | None:
+    value = fields.get(key)
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def _names(value: Any) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    out: list[str] = []
+    for item in (str(i).strip() for i in items):
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def _day(value: Any, code: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise TransitionError(code, f"'{value}' is not a YYYY-MM-DD date") from None
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "y", "major")
+
+
+def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today: date,
+                    calendar: WorkCalendar) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check one step; returns ``(lead column updates, step record values)``."""
+    code, status = lead["code"], lead["status"]
+    if to not in STATES:
+        raise TransitionError(code, f"unknown state '{to}' (states: {', '.join(STATES)})")
+    if to not in NEXT[status]:
+        allowed = ", ".join(NEXT[status]) or "none, the lead is closed"
+        raise TransitionError(code, f"cannot go from {status} to {to} (next: {allowed})")
+    unknown = sorted(set(fields) - STEP_FIELDS[to])
+    if unknown:
+        raise TransitionError(code, f"field(s) {', '.join(unknown)} do not belong to the step to {to} "
+                              f"(it takes: {', '.join(sorted(STEP_FIELDS[to]))})")
+    on = _day(fields.get("on"), code) or today
+    if on > today:
+        raise TransitionError(code, f"date {on} is in the future")
+    upd: dict[str, Any] = {"status": to, "status_changed_on": on}
+    record: dict[str, Any] = {}
+    if to == "dispatched":
+        assignee = _text(fields, "assignee") or lead.get("assignee")
+        if not assignee:
+            raise TransitionError(code, "dispatching needs an assignee (--set assignee=NAME)")
+        upd["assignee"] = assignee
+    elif to == "verified":
+        outcome = _text(fields, "outcome")
+        if outcome not in OUTCOMES:
+            raise TransitionError(code, f"verifying needs an outcome, one of {', '.join(OUTCOMES)} "
+                                  f"(got {outcome or 'none'})")
+        personnel = _names(fields.get("personnel"))
+        if len(personnel) < 2:
+            raise TransitionError(code, "verifying needs at least two personnel on site "
+                                  "(--set personnel=NAME1,NAME2)")
+        upd.update(outcome=outcome, personnel=personnel, verified_on=on)
+        for key in ("party", "description"):
+            if _text(fields, key):
+                upd[key] = _text(fields, key)
+        if outcome == "illegal":
+            upd["report_due"] = calendar.add_working_days(on, REPORT_DEADLINE_WORKING_DAYS)
+        record = {"verified_on": on, "outcome": outcome, "personnel": personnel,
+                  "patrol_id": int(fields["patrol_id"]) if fields.get("patrol_id") else None}
+    elif to == "stopped":
+        _need_illegal(lead, to)
+        measure, notice = _text(fields, "stop_measure"), _text(fields, "notice_no")
+        if not measure or not notice:
+            raise TransitionError(code, "stopping needs the stop measure and the stop notice number "
+                                  "(--set stop_measure=TEXT --set notice_no=NO)")
+        upd.update(stop_measure=measure, notice_no=notice)
+        record = {"notice_no": notice, "measure": measure, "issued_on": on}
+    elif to == "reported":
+        _need_illegal(lead, to)
+        upd["reported_on"] = on
+        record = {"report_no": _text(fields, "report_no"), "reported_on": on,
+                  "due_on": lead.get("report_due"), "major": _flag(fields.get("major", False))}
+    elif to == "filed":
+        case_no = _text(fields, "case_no")
+        if not case_no:
+            raise TransitionError(code, "filing needs the case number (--set case_no=NO)")
+        upd["case_no"] = case_no
+        record = {"case_no": case_no, "filed_on": on}
+    elif to == "closed":
+        if status == "verified" and lead.get("outcome") == "illegal":  # pragma: no cover - NEXT
+            raise TransitionError(code, "an illegal lead is closed only after rectification")
+        upd["closed_on"] = on
+    return upd, record
+
+
+def _need_illegal(lead: dict[str, Any], to: str) -> None:
+    if lead.get("outcome") != "illegal":
+        raise TransitionError(lead["code"], f"only a lead verified illegal goes to {to} "
+                              f"(outcome is {lead.get('outcome')}; close it instead)")
+
+
+_RECORD_TABLE = {"verified": Verification, "stopped": StopNotice, "reported": Report, "filed": Case}
+_UNIQUE = {"stopped": ("notice_no", StopNotice.notice_no), "filed": ("case_no", Case.case_no)}
+
+
+def apply_transition(conn: Connection, code: str, to: str, by: str, fields: dict[str, Any],
+                     note: str | None, today: date, calendar: WorkCalendar) -> dict[str, Any]:
+    """Check and write one step inside the caller's write transaction; returns the updates."""
+    if not by or not by.strip():
+        raise TransitionError(code, "every step needs the user who takes it (--by USER)")
+    row = conn.execute(select(Lead).where(Lead.code == code)).mappings().first()
+    if row is None:
+        raise TransitionError(code, "no such lead")
+    lead = dict(row)
+    upd, record = plan_transition(lead, to, fields, today, calendar)
+    if to in _UNIQUE:
+        key, column = _UNIQUE[to]
+        if conn.execute(select(column).where(column == record[key])).first() is not None:
+            raise TransitionError(code, f"{key} {record[key]} is already used by another lead")
+    if record:
+        conn.execute(insert(_RECORD_TABLE[to]).values(lead_id=lead["id"], recorded_by=by, **record))
+    conn.execute(update(Lead).where(Lead.id == lead["id"]).values(
+        **upd, updated_at=datetime.now(timezone.utc)))
+    append_event(conn, entity="lead", entity_id=lead["id"], lead_code=code, action="transition",
+                 actor=by, before={k: lead.get(k) for k in upd}, after=upd, note=note)
+    return upd

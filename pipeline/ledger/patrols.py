@@ -1,0 +1,122 @@
+"""Responsibility zones (分片包干), patrol records (with zero reports) and attachments."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, insert, select
+
+from pipeline.errors import InputError, LedgerError
+from pipeline.ledger.events import append_event
+from pipeline.ledger.matching import bbox
+from pipeline.ledger.schema import Lead
+from pipeline.ledger.schema_work import Attachment, Patrol, PatrolZone
+
+MIN_PATROL_PERSONNEL = 2
+
+
+def _names(value: Any) -> list[str]:
+    from pipeline.ledger.lifecycle import _names as names
+
+    return names(value)
+
+
+def add_patrol_zone(conn: Connection, *, code: str, geometry: BaseGeometry, level: int,
+                    persons: list[str] | str, by: str, name: str | None = None,
+                    unit: str | None = None, region: str | None = None) -> int:
+    """Add a responsibility zone (geometry in EPSG:4326); returns its id."""
+    people = _names(persons)
+    if not people:
+        raise LedgerError(code, "a patrol zone needs at least one responsible person")
+    if conn.execute(select(PatrolZone.id).where(PatrolZone.code == code)).first() is not None:
+        raise LedgerError(code, "a patrol zone with this code exists")
+    geometry = shapely.make_valid(geometry)
+    values = dict(code=code, name=name, region=region, level=int(level), unit=unit, persons=people,
+                  geom_wkb=shapely.to_wkb(geometry), **bbox(geometry))
+    zid = conn.execute(insert(PatrolZone).values(**values).returning(PatrolZone.id)).scalar_one()
+    append_event(conn, entity="patrol_zone", entity_id=zid, action="zone_added", actor=by,
+                 after={k: v for k, v in values.items() if k != "geom_wkb"}
+                 | {"geometry": shapely.to_wkt(geometry, rounding_precision=7)})
+    return zid
+
+
+def zone_for(conn: Connection, geom: BaseGeometry) -> dict[str, Any] | None:
+    """The responsibility zone that holds most of ``geom`` (EPSG:4326), ``None`` if none."""
+    minx, miny, maxx, maxy = geom.bounds
+    rows = conn.execute(select(PatrolZone.id, PatrolZone.code, PatrolZone.persons, PatrolZone.geom_wkb)
+                        .where(PatrolZone.minx <= maxx, PatrolZone.maxx >= minx,
+                               PatrolZone.miny <= maxy, PatrolZone.maxy >= miny)
+                        .order_by(PatrolZone.id)).mappings()
+    best, best_share = None, 0.0
+    for row in rows:
+        zone = shapely.from_wkb(row["geom_wkb"])
+        if not zone.intersects(geom):
+            continue
+        share = zone.intersection(geom).area if geom.area > 0 else 1.0
+        if best is None or share > best_share:
+            best, best_share = dict(row), share
+    return best
+
+
+def add_patrol(conn: Connection, *, started_at: datetime, personnel: list[str] | str, by: str,
+               ended_at: datetime | None = None, route: BaseGeometry | None = None,
+               zone_code: str | None = None, lead_codes: list[str] | None = None,
+               project: str | None = None, party: str | None = None, location: str | None = None,
+               situation: str | None = None, stop_measures: str | None = None,
+               effect: str | None = None, follow_up: str | None = None) -> int:
+    """Record a patrol; one without findings (no leads, no situation) is a zero report."""
+    people = _names(personnel)
+    if len(people) < MIN_PATROL_PERSONNEL:
+        raise LedgerError("patrol", "a patrol needs at least two personnel")
+    if route is not None and route.geom_type not in ("LineString", "MultiLineString"):
+        raise LedgerError("patrol", f"the route must be a line, not a {route.geom_type}")
+    zone_id = None
+    if zone_code:
+        zone_id = conn.execute(select(PatrolZone.id).where(PatrolZone.code == zone_code)).scalar()
+        if zone_id is None:
+            raise LedgerError(zone_code, "no such patrol zone")
+    codes = list(lead_codes or [])
+    for code in codes:
+        if conn.execute(select(Lead.id).where(Lead.code == code)).first() is None:
+            raise LedgerError(code, "no such lead")
+    zero = not codes and not (situation or "").strip()
+    values = dict(patrol_zone_id=zone_id, started_at=started_at, ended_at=ended_at, personnel=people,
+                  route_wkb=None if route is None else shapely.to_wkb(route), project=project,
+                  party=party, location=location, situation=situation, stop_measures=stop_measures,
+                  effect=effect, follow_up=follow_up, lead_codes=codes, zero_report=zero,
+                  recorded_by=by)
+    pid = conn.execute(insert(Patrol).values(**values).returning(Patrol.id)).scalar_one()
+    shown = {k: v for k, v in values.items() if k != "route_wkb"}
+    shown["route"] = None if route is None else shapely.to_wkt(route, rounding_precision=7)
+    append_event(conn, entity="patrol", entity_id=pid, action="patrol_recorded", actor=by, after=shown)
+    return pid
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def add_attachment(conn: Connection, *, code: str, path: Path, by: str, kind: str = "photo",
+                   taken_at: datetime | None = None, lon: float | None = None,
+                   lat: float | None = None) -> str:
+    """Register a photo/document of a lead by its content hash; returns the hash."""
+    lead_id = conn.execute(select(Lead.id).where(Lead.code == code)).scalar()
+    if lead_id is None:
+        raise LedgerError(code, "no such lead")
+    if not path.is_file():
+        raise InputError(path, "attachment file not found")
+    digest = file_sha256(path)
+    values = dict(lead_id=lead_id, path=str(path), sha256=digest, taken_at=taken_at, lon=lon, lat=lat,
+                  kind=kind, recorded_by=by)
+    aid = conn.execute(insert(Attachment).values(**values).returning(Attachment.id)).scalar_one()
+    append_event(conn, entity="attachment", entity_id=aid, lead_code=code, action="attached",
+                 actor=by, after=values)
+    return digest

@@ -1,0 +1,85 @@
+"""Leads that come from people rather than imagery: patrol finds, the 12336 hotline, informants,
+media, referrals from above. One place, one lead: a report at the spot of an open lead merges
+into it (one more sighting, the report kept as an observation and an event) instead of
+opening a twin.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection, insert, select, update
+
+from pipeline.classes import m2_to_mu
+from pipeline.errors import LedgerError
+from pipeline.ledger.codes import allocate_code
+from pipeline.ledger.events import append_event
+from pipeline.ledger.intake import PatchRow
+from pipeline.ledger.matching import STORAGE_CRS, bbox, best_open_lead
+from pipeline.ledger.recording import assignment, insert_observation
+from pipeline.ledger.schema import Lead
+
+SOURCES = ("imagery", "drone", "patrol", "hotline", "informant", "media", "referral")
+MERGE_RADIUS_M = 30.0  # a point report within this distance of a lead is about that lead
+
+
+@dataclass(frozen=True)
+class Reported:
+    """Result of :func:`report_lead`: the lead's code and whether the report merged into it."""
+
+    code: str
+    merged: bool
+
+
+def footprint(geom: BaseGeometry, radius_m: float) -> tuple[BaseGeometry, float]:
+    """Where a report is about (EPSG:4326) and its area in m2: polygons as given, points and
+    lines widened by ``radius_m`` (their area counts as 0: nobody measured it yet)."""
+    series = gpd.GeoSeries([geom], crs=STORAGE_CRS)
+    utm = series.to_crs(series.estimate_utm_crs())
+    if geom.area > 0:
+        return geom, float(utm.area.iloc[0])
+    return utm.buffer(radius_m).to_crs(STORAGE_CRS).iloc[0], 0.0
+
+
+def report_lead(conn: Connection, *, region: str, source: str, geometry: BaseGeometry,
+                reported_on: date, by: str, description: str | None = None,
+                party: str | None = None, radius_m: float = MERGE_RADIUS_M) -> Reported:
+    """Register a lead from ``source`` at ``geometry`` (EPSG:4326), merging into an open lead."""
+    if source not in SOURCES:
+        raise LedgerError(source, f"unknown lead source (use one of {', '.join(SOURCES)})")
+    if geometry.is_empty:
+        raise LedgerError(region, "a reported lead needs a location")
+    geom, area = footprint(shapely.make_valid(geometry), radius_m)
+    now = datetime.now(timezone.utc)
+    row = PatchRow(geom=geom, area_m2=area, attrs={"score_mean": None, "score_max": None})
+    lead_id = best_open_lead(conn, region, geom)
+    if lead_id is not None:
+        lead = conn.execute(select(Lead.code, Lead.seen_count, Lead.last_seen).where(Lead.id == lead_id)).one()
+        conn.execute(update(Lead).where(Lead.id == lead_id).values(
+            seen_count=lead.seen_count + 1, last_seen=max(lead.last_seen, reported_on), updated_at=now))
+        insert_observation(conn, lead_id, None, reported_on, row, source=source)
+        append_event(conn, entity="lead", entity_id=lead_id, lead_code=lead.code, action="merged_report",
+                     actor=by, before={"seen_count": lead.seen_count},
+                     after={"seen_count": lead.seen_count + 1, "source": source,
+                            "reported_on": reported_on, "description": description})
+        return Reported(lead.code, True)
+    code = allocate_code(conn, region, reported_on.year)
+    c = geom.centroid
+    values: dict[str, Any] = dict(
+        code=code, region=region, status="new", source=source, geom_wkb=shapely.to_wkb(geom),
+        **bbox(geom), area_m2=area, area_mu=m2_to_mu(area), first_seen=reported_on,
+        last_seen=reported_on, seen_count=1, centroid_lon=c.x, centroid_lat=c.y, zones=[],
+        approvals=[], approved_share=0.0, description=description, party=party,
+        created_at=now, updated_at=now, **assignment(conn, geom),
+    )
+    new_id = conn.execute(insert(Lead).values(**values).returning(Lead.id)).scalar_one()
+    insert_observation(conn, new_id, None, reported_on, row, source=source)
+    shown = {k: v for k, v in values.items() if k not in ("geom_wkb", "created_at", "updated_at")}
+    shown["geometry"] = shapely.to_wkt(geom, rounding_precision=7)
+    append_event(conn, entity="lead", entity_id=new_id, lead_code=code, action="created", actor=by,
+                 after=shown)
+    return Reported(code, False)

@@ -1,0 +1,180 @@
+"""The :class:`Ledger`: opening a ledger and recording runs into it.
+
+Every write is one transaction (see :mod:`pipeline.ledger.engine`): either all of a run's
+rows and events land, or none do. Reads return plain values or GeoDataFrames in EPSG:4326.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.errors import LedgerError
+from pipeline.ledger import engine as eng
+from pipeline.ledger import migrate, patrols, recording
+from pipeline.ledger.calendar import WorkCalendar
+from pipeline.ledger.events import ChainReport, history, verify_chain
+from pipeline.ledger.intake import frame_rows
+from pipeline.ledger.lifecycle import apply_transition
+from pipeline.ledger.overdue import overdue_leads
+from pipeline.ledger.queries import lead_detail, leads_frame
+from pipeline.ledger.records import RunOutcome, RunRecord
+from pipeline.ledger.schema import ComparedPair
+from pipeline.ledger.sources import MERGE_RADIUS_M, Reported, report_lead
+from pipeline.ledger.stats import Stats, compute_stats
+
+
+class Ledger:
+    """A patrol ledger behind a database URL. Create with :meth:`open`."""
+
+    def __init__(self, url: str, engine: Any, calendar: WorkCalendar | None = None) -> None:
+        self.url = url
+        self.engine = engine
+        self.calendar = calendar or WorkCalendar.from_env()
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, calendar: WorkCalendar | None = None) -> Ledger:
+        """Open (creating and migrating as needed) the ledger at ``url``.
+
+        ``sqlite:///path`` creates the file if missing (its folder must exist and be writable);
+        ``postgresql://user@host/db`` needs an existing database. Anything that keeps the
+        ledger from being used raises :class:`LedgerError` with a one-line problem.
+        ``calendar`` sets the working days for deadlines (default: official calendar plus
+        ``$LANDPATROL_HOLIDAYS``).
+        """
+        shown = eng.redact(url)
+        parsed = eng.parse_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            path = eng.sqlite_path(parsed)
+            if path is not None:
+                eng.check_sqlite_location(shown, path)
+        try:
+            engine = eng.make_engine(parsed)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise LedgerError(shown, eng.describe(exc)) from None
+        ledger = cls(shown, engine, calendar)
+        try:
+            eng.run_write(engine, shown, migrate.upgrade)
+        except ValueError as exc:
+            engine.dispose()
+            raise LedgerError(shown, str(exc)) from None
+        except LedgerError:
+            engine.dispose()
+            raise
+        return ledger
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, fn: Any) -> Any:
+        """Run ``fn(conn)`` in one serialised write transaction."""
+        return eng.run_write(self.engine, self.url, fn)
+
+    def read(self, fn: Any) -> Any:
+        """Run ``fn(conn)`` in a read transaction."""
+        return eng.run_read(self.engine, self.url, fn)
+
+    # -- compared pairs ------------------------------------------------------------------
+    def is_compared(self, pair_key: str) -> bool:
+        return self.read(lambda c: c.execute(
+            select(ComparedPair.id).where(ComparedPair.pair_key == pair_key)).first() is not None)
+
+    def compared_pair_keys(self, region: str | None = None) -> set[str]:
+        stmt = select(ComparedPair.pair_key)
+        if region is not None:
+            stmt = stmt.where(ComparedPair.region == region)
+        return self.read(lambda c: set(c.execute(stmt).scalars()))
+
+    # -- recording a run -----------------------------------------------------------------
+    def record_run(self, run: RunRecord, leads: gpd.GeoDataFrame | None,
+                   approved: gpd.GeoDataFrame | None = None) -> RunOutcome:
+        """Record one compared pair with its leads and approved changes, in one transaction.
+
+        A pair already compared (same :attr:`RunRecord.pair_key`) writes nothing and returns
+        ``skipped=True``. A lead that overlaps an open lead of the same region updates it (seen
+        again, area now, one more observation); otherwise it becomes a new lead with the next
+        code. Any failure rolls everything back.
+        """
+        try:
+            lead_rows = frame_rows(leads, "leads")
+            approved_rows = frame_rows(approved, "approved changes")
+        except ValueError as exc:
+            raise LedgerError(self.url, f"run of {run.region} refused: {exc}") from None
+        key = run.pair_key
+        return self.write(lambda conn: recording.record(conn, run, key, lead_rows, approved_rows))
+
+    # -- reading -------------------------------------------------------------------------
+    def leads_frame(self, region: str | None = None, status: str | None = None,
+                    zone: str | None = None) -> gpd.GeoDataFrame:
+        """Leads as a GeoDataFrame in EPSG:4326, ordered by code (``zone``: patrol zone code)."""
+        return self.read(lambda c: leads_frame(c, region=region, status=status, zone=zone))
+
+    def get_lead(self, code: str) -> dict[str, Any] | None:
+        """One lead with its geometry (shapely, EPSG:4326) and observations; ``None`` if unknown."""
+        return self.read(lambda c: lead_detail(c, code))
+
+
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def transition(self, code: str, to: str, by: str, fields: dict[str, Any] | None = None,
+                   note: str | None = None, today: date | None = None) -> dict[str, Any]:
+        """Take lead ``code`` one step to ``to`` (see :mod:`pipeline.ledger.lifecycle`).
+
+        Refused steps raise :class:`~pipeline.ledger.lifecycle.TransitionError`; nothing changes.
+        """
+        day = today or date.today()
+        return self.write(lambda c: apply_transition(c, code, to, by, dict(fields or {}), note, day,
+                                                     self.calendar))
+
+    def history(self, code: str) -> list[dict[str, Any]]:
+        """Every event of lead ``code`` in order (who, when, before, after, hash)."""
+        return self.read(lambda c: history(c, code))
+
+    def verify(self) -> ChainReport:
+        """Recompute the event hash chain; ``report.broken_id`` names the first bad event."""
+        return self.read(verify_chain)
+
+    def overdue(self, today: date | None = None) -> list[dict[str, Any]]:
+        return self.read(lambda c: overdue_leads(c, today or date.today(), self.calendar))
+
+    def stats(self, start: date, end: date, region: str | None = None, zone: str | None = None,
+              today: date | None = None) -> Stats:
+        return self.read(lambda c: compute_stats(c, start, end, today or date.today(), self.calendar,
+                                                 region=region, zone=zone))
+
+    # -- people on the ground ------------------------------------------------------------
+    def report_lead(self, *, region: str, source: str, geometry: BaseGeometry, by: str,
+                    reported_on: date | None = None, description: str | None = None,
+                    party: str | None = None, radius_m: float = MERGE_RADIUS_M) -> Reported:
+        """A lead from a hotline call, informant, patrol...; merges into an open lead there."""
+        day = reported_on or date.today()
+        return self.write(lambda c: report_lead(
+            c, region=region, source=source, geometry=geometry, reported_on=day, by=by,
+            description=description, party=party, radius_m=radius_m))
+
+    def add_patrol_zone(self, **kwargs: Any) -> int:
+        """See :func:`pipeline.ledger.patrols.add_patrol_zone`."""
+        return self.write(lambda c: patrols.add_patrol_zone(c, **kwargs))
+
+    def add_patrol(self, **kwargs: Any) -> int:
+        """See :func:`pipeline.ledger.patrols.add_patrol` (zero reports included)."""
+        return self.write(lambda c: patrols.add_patrol(c, **kwargs))
+
+    def attach(self, code: str, path: Path, by: str, kind: str = "photo",
+               taken_at: datetime | None = None, lon: float | None = None,
+               lat: float | None = None) -> str:
+        """Register a photo/document of a lead; returns its sha256."""
+        return self.write(lambda c: patrols.add_attachment(
+            c, code=code, path=Path(path), by=by, kind=kind, taken_at=taken_at, lon=lon, lat=lat))

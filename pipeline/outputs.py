@@ -1,0 +1,129 @@
+"""The evidence a run leaves under ``--out``: what a field team and an analyst look at first.
+
+One folder per compared pair (``<before>_<after>_<key8>``)::
+
+    leads.gpkg          leads with codes, zones, approvals, priority (EPSG:4326)
+    approved.gpkg       changes wholly covered by approvals (recorded, not leads)
+    score.tif           change score 0..1 as a COG on the pair grid (nodata -1)
+    change_class.tif    change class per changed pixel (uint8, pipeline.classes.ChangeClass)
+    quicklook.png       the pair side by side with every lead outlined and labelled
+    chips/<code>.png    per lead: before | after around the patch
+    run.json            the run report (inputs, hashes, parameters, counts)
+
+Everything is written into a hidden staging folder first and renamed into place at the end,
+so a failure leaves no half-written run folder and an existing folder is never overwritten.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+from rasterio.windows import Window
+
+from pipeline.errors import OutputError
+
+if TYPE_CHECKING:
+    from pipeline.runner import Analysis, PairPlan
+
+RGB = ("red", "green", "blue")
+QUICKLOOK_PIXELS = 1600 * 1600
+CHIP_PAD_PX = 16
+CHIP_MIN_PX = 64
+
+
+def _rgb(bands: dict[str, np.ndarray]) -> np.ndarray:
+    return np.dstack([bands[r] for r in RGB]).astype(np.float32)
+
+
+def _chip_window(geom: Any, grid: Any) -> Window:
+    """Pixel window around ``geom`` (grid CRS) with padding, at least CHIP_MIN_PX a side."""
+    inv = ~grid.transform
+    x0, y0, x1, y1 = geom.bounds
+    cols, rows = zip(*(inv @ (x, y) for x, y in ((x0, y0), (x1, y1))))
+    c0, c1 = int(np.floor(min(cols))) - CHIP_PAD_PX, int(np.ceil(max(cols))) + CHIP_PAD_PX
+    r0, r1 = int(np.floor(min(rows))) - CHIP_PAD_PX, int(np.ceil(max(rows))) + CHIP_PAD_PX
+    grow_c, grow_r = max(0, CHIP_MIN_PX - (c1 - c0)), max(0, CHIP_MIN_PX - (r1 - r0))
+    c0, c1 = c0 - grow_c // 2, c1 + grow_c - grow_c // 2
+    r0, r1 = r0 - grow_r // 2, r1 + grow_r - grow_r // 2
+    c0, r0 = max(c0, 0), max(r0, 0)
+    c1, r1 = min(c1, grid.width), min(r1, grid.height)
+    return Window(c0, r0, max(c1 - c0, 1), max(r1 - r0, 1))
+
+
+def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path) -> None:
+    """Quicklook of the whole pair and one chip per lead, read window by window."""
+    from pipeline.align import TileReader
+    from pipeline.evidence import write_chips, write_quicklook
+
+    if not set(RGB) <= set(plan.roles):
+        return  # no true-colour bands to show
+    dates = (plan.before.acquired, plan.after.acquired)
+    with TileReader(plan.before, plan.grid, RGB) as rb, TileReader(plan.after, plan.grid, RGB) as ra:
+        (sb, _), (sa, _) = rb.sample(QUICKLOOK_PIXELS), ra.sample(QUICKLOOK_PIXELS)
+        write_quicklook(_rgb(sb), _rgb(sa), leads, plan.grid, folder / "quicklook.png", dates=dates)
+        chips = folder / "chips"
+        chips.mkdir()
+        for i in range(len(leads)):
+            one = leads.iloc[[i]]
+            win = _chip_window(one.geometry.iloc[0], plan.grid)
+            (b, _), (a, _) = rb.read(win, 0), ra.read(win, 0)
+            write_chips(_rgb(b), _rgb(a), one, plan.grid.window_transform(win), chips,
+                        pad_px=CHIP_PAD_PX, dates=dates)
+
+
+def write_run_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFrame,
+                      final: Path) -> Path:
+    """Write the run folder ``final`` (or ``final-2``... if it exists); return the folder used."""
+    from pipeline.io.export import export_leads
+
+    target = final
+    n = 2
+    while target.exists():
+        target = final.with_name(f"{final.name}-{n}")
+        n += 1
+    staging = final.parent / f".staging-{final.name}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir(parents=True)
+        if len(leads):
+            export_leads(leads, staging / "leads.gpkg", "gpkg")
+        else:  # an empty layer still tells a GIS user "nothing found", with the schema
+            leads.to_file(staging / "leads.gpkg", driver="GPKG", layer="leads")
+        if len(analysis.approved):
+            export_leads(analysis.approved, staging / "approved.gpkg", "gpkg")
+        shutil.copy2(analysis.detection.score_path, staging / "score.tif")
+        shutil.copy2(analysis.detection.class_path, staging / "change_class.tif")
+        write_evidence(plan, leads, staging)
+        (staging / "run.json").write_text(json.dumps(_run_doc(plan, analysis), indent=2,
+                                                     ensure_ascii=False, default=str),
+                                          encoding="utf-8")
+        staging.rename(target)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(final, f"cannot write run outputs ({exc.strerror or exc})") from None
+    except Exception:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _run_doc(plan: PairPlan, analysis: Analysis) -> dict[str, Any]:
+    return {
+        "pair_key": plan.pair_key,
+        "before": {"path": str(plan.before.path), "sha256": plan.before_hash,
+                   "date": plan.before.acquired, "sensor": plan.before.sensor},
+        "after": {"path": str(plan.after.path), "sha256": plan.after_hash,
+                  "date": plan.after.acquired, "sensor": plan.after.sensor},
+        "grid": {"crs": plan.grid.crs.to_string(), "transform": list(plan.grid.transform)[:6],
+                 "width": plan.grid.width, "height": plan.grid.height},
+        "detector": {"name": plan.detector.name, "version": plan.detector.version},
+        "parameters": plan.parameters,
+        "scene": analysis.detection.scene,
+        "stats": analysis.detection.stats.as_dict(),
+        "leads": len(analysis.leads),
+        "approved": len(analysis.approved),
+    }

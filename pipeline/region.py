@@ -1,0 +1,310 @@
+"""A region: the dated tiles of one area plus the layers that decide which changes matter there.
+
+A region is either a folder (layout in ``data/README.md``)::
+
+    <region>/tiles/...  zones.geojson|gpkg|shp  [approvals.*]  [region.yaml]
+
+or a STAC ItemCollection JSON file (see :func:`_load_stac`). :func:`load_region` only lists
+tiles and finds their acquisition dates; it opens no pixels. A date in a tile's file name wins
+(no I/O); a tile without one is opened with :func:`pipeline.io.tiles.open_tile` for its
+metadata date (or, while that module is absent, its ``ACQUISITION_DATE``/``TIFFTAG_DATETIME``
+tag). Two tiles of one date are an error naming both: the pair between them is meaningless.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.errors import ConfigError, TileError, ZoneError
+
+RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".jp2", ".img", ".vrt", ".nc", ".dat", ".bsq"})
+LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
+_CODE_RE = re.compile(r"^[A-Z0-9]{1,12}$")
+
+
+@dataclass(frozen=True)
+class TileEntry:
+    """One dated tile of a region. ``path`` is a raster file or a folder of single-band files;
+    ``band_paths`` (band/asset key -> file) is set when a STAC Item lists per-band assets."""
+
+    path: Path
+    acquired: date
+    sensor: str | None = None
+    band_paths: Mapping[str, Path] | None = None
+    id: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.id or self.path.name
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    code: str                      # upper-case [A-Z0-9], used in lead codes (NJ-2002-0001)
+    root: Path                     # the region folder, or the STAC JSON file
+    tiles: tuple[TileEntry, ...]   # in date order, no two on one date
+    zones_path: Path
+    approvals_path: Path | None = None
+    config: dict[str, Any] = field(default_factory=dict)  # region.yaml as read
+
+    @property
+    def sensor(self) -> str | None:
+        return self.config.get("sensor")
+
+
+def region_code(name: str) -> str:
+    """Default lead-code prefix: the ASCII letters and digits of ``name``, upper-cased, <= 8."""
+    code = re.sub(r"[^A-Za-z0-9]", "", name).upper()[:8]
+    return code or "REGION"
+
+
+def load_region(path: str | Path) -> Region:
+    """Region from a folder or a STAC ItemCollection JSON. Raises ``TileError`` (no tiles),
+    ``ConfigError`` (bad region.yaml, two tiles on one date), ``ZoneError`` (no zones layer)."""
+    path = Path(path).resolve()
+    if path.is_file() and path.suffix.lower() == ".json":
+        return _load_stac(path)
+    if not path.is_dir():
+        raise ConfigError(path, "not a region folder or a STAC ItemCollection JSON file")
+    config = _read_config(path / "region.yaml")
+    sensor = config.get("sensor")
+    tiles_dir = path / str(config.get("tiles", "tiles"))
+    if not tiles_dir.is_dir():
+        if "tiles" in config:
+            raise TileError(tiles_dir, "tiles folder named in region.yaml does not exist")
+        tiles_dir = path  # tiles may also lie directly in the region folder
+    candidates = _tile_candidates(tiles_dir)
+    if not candidates:
+        raise TileError(tiles_dir, "no tiles found (raster files or band folders)")
+    tiles = [TileEntry(p, _tile_date(p, sensor), sensor, None, p.name) for p in candidates]
+    return _build(path, path.name, config, tiles, path)
+
+
+def successive_pairs(region: Region) -> list[tuple[TileEntry, TileEntry]]:
+    """(t0, t1), (t1, t2), ... in date order; ``[]`` for a region with one tile."""
+    tiles = _check_dates(sorted(region.tiles, key=lambda t: t.acquired), region.root)
+    return list(zip(tiles[:-1], tiles[1:]))
+
+
+# --- folder regions -------------------------------------------------------------------------
+
+def _read_config(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, f"not valid YAML ({exc.__class__.__name__})") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(path, "expected a mapping of settings (name, code, sensor, ...)")
+    return data
+
+
+def _tile_candidates(folder: Path) -> list[Path]:
+    """Raster files, ENVI files (no suffix, ``.hdr`` beside them) and band folders, by name."""
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if p.is_dir():
+            if any(c.suffix.lower() in RASTER_SUFFIXES for c in p.iterdir()):
+                out.append(p)
+        elif p.suffix.lower() in RASTER_SUFFIXES or (
+            p.suffix == "" and p.with_name(p.name + ".hdr").exists()
+        ):
+            out.append(p)
+    return out
+
+
+def _tile_date(path: Path, sensor: str | None) -> date:
+    found = date_from_name(path.name)
+    if found is not None:
+        return found
+    try:
+        from pipeline.io.tiles import open_tile
+    except ImportError:  # tile module not installed: read the date tags ourselves
+        found = date_from_tags(path)
+        if found is None:
+            raise TileError(path, "no acquisition date in the file name or metadata") from None
+        return found
+    return open_tile(path, sensor=sensor).acquired
+
+
+def _find_layer(root: Path, config: Mapping[str, Any], key: str) -> Path | None:
+    if key in config:
+        p = root / str(config[key])
+        if not p.exists():
+            raise ZoneError(p, f"{key} layer named in the region settings does not exist")
+        return p
+    for suffix in LAYER_SUFFIXES:
+        p = root / f"{key}{suffix}"
+        if p.exists():
+            return p
+    return None
+
+
+def _build(
+    root: Path, default_name: str, config: dict[str, Any], tiles: list[TileEntry], layers: Path
+) -> Region:
+    name = str(config.get("name") or default_name)
+    code = str(config.get("code") or region_code(name)).upper()
+    if not _CODE_RE.match(code):
+        raise ConfigError(root, f"region code {code!r} must be 1-12 letters or digits")
+    zones = _find_layer(layers, config, "zones")
+    if zones is None:
+        raise ZoneError(layers, "no zones layer (zones.gpkg, zones.geojson or zones.shp)")
+    approvals = _find_layer(layers, config, "approvals")
+    ordered = _check_dates(sorted(tiles, key=lambda t: t.acquired), root)
+    return Region(name, code, root, tuple(ordered), zones, approvals, config)
+
+
+def _check_dates(tiles: list[TileEntry], root: Path) -> list[TileEntry]:
+    for a, b in zip(tiles[:-1], tiles[1:]):
+        if a.acquired == b.acquired:
+            raise ConfigError(
+                root, f"two tiles acquired on {a.acquired}: {a.path} and {b.path}; keep one"
+            )
+    return tiles
+
+
+# --- dates from file names and tags (no pipeline.io.tiles needed) ---------------------------
+
+_ISO_RE = re.compile(r"(?<!\d)(\d{4})[-_.](\d{2})[-_.](\d{2})(?!\d)")
+_LANDSAT_ID_RE = re.compile(r"(?<![A-Z0-9])L[CEMOT]\d{7}(\d{4})(\d{3})[A-Z]{3}\d{2}")
+_COMPACT_RE = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?=T\d{6}|(?!\d))")
+
+
+def date_from_name(name: str) -> date | None:
+    """Acquisition date written in a file name, or None. Tried in order: an ISO date
+    (``2002-07-12``, ``2002_07_12``), a pre-collection Landsat scene id (``LT5 120038 2002 193
+    BJC00``: year + day of year), the first compact date (``20020712``, ``20200315T023551``;
+    Landsat collection and Sentinel-2 names put the acquisition date first)."""
+    m = _ISO_RE.search(name)
+    if m and (found := _ymd(*m.groups())):
+        return found
+    if found := _landsat_date(name):
+        return found
+    for m in _COMPACT_RE.finditer(name):
+        if found := _ymd(*m.groups()):
+            return found
+    return None
+
+
+def _landsat_date(name: str) -> date | None:
+    m = _LANDSAT_ID_RE.search(name)
+    if not m:
+        return None
+    year, doy = int(m.group(1)), int(m.group(2))
+    if not (1972 <= year <= 2100 and 1 <= doy <= 366):
+        return None
+    try:
+        return date.fromordinal(date(year, 1, 1).toordinal() + doy - 1)
+    except ValueError:
+        return None
+
+
+def _ymd(y: str, m: str, d: str) -> date | None:
+    try:
+        found = date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+    return found if 1972 <= found.year <= 2100 else None
+
+
+def date_from_tags(path: Path) -> date | None:
+    """``ACQUISITION_DATE`` or ``TIFFTAG_DATETIME`` of a raster (fallback reader only)."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    try:
+        with rasterio.open(path) as ds:
+            tags = ds.tags()
+    except RasterioIOError as exc:
+        raise TileError(path, f"cannot be opened as a raster ({exc})") from exc
+    for key in ("ACQUISITION_DATE", "DATE_ACQUIRED", "TIFFTAG_DATETIME"):
+        value = tags.get(key, "")
+        m = re.match(r"(\d{4})[-:](\d{2})[-:](\d{2})", value)
+        if m and (found := _ymd(*m.groups())):
+            return found
+    return None
+
+
+# --- STAC ItemCollection regions ------------------------------------------------------------
+
+_BAND_KEY_RE = re.compile(r"^(B\d{1,2}A?|blue|green|red|nir\d*|swir\d*|coastal|rededge\d*)$", re.I)
+
+
+def _load_stac(path: Path) -> Region:
+    """Region from a STAC ItemCollection JSON (settings from ``region.yaml`` beside it).
+
+    Each Item is a tile dated by its ``datetime`` (else ``start_datetime``); its raster is the
+    per-band assets when it has several (``B02``, ``red``, ...: ``band_paths``, ``path`` = their
+    common folder), else the asset with role ``data``, else the first GeoTIFF asset. Zones and
+    approvals come from the collection's top-level ``assets`` (key or role ``zones`` /
+    ``approvals``) or ``links`` (``rel``), else ``zones.*``/``approvals.*`` beside the JSON.
+    Hrefs are resolved against the JSON's folder; remote hrefs (http, s3) are refused for now
+    (runs hash every input byte).
+    """
+    import pystac
+
+    try:
+        collection = pystac.ItemCollection.from_file(str(path))
+    except Exception as exc:  # pystac raises JSON, KeyError, STACTypeError... on bad files
+        problem = f"not a STAC ItemCollection ({exc.__class__.__name__}: {exc})"
+        raise ConfigError(path, problem) from exc
+    config = _read_config(path.parent / "region.yaml")
+    sensor = config.get("sensor")
+    tiles = [_stac_tile(item, path, sensor) for item in collection.items]
+    if not tiles:
+        raise TileError(path, "the ItemCollection holds no items")
+    layers = _stac_layers(collection.extra_fields, path)
+    return _build(path, path.stem, {**layers, **config}, tiles, path.parent)
+
+
+def _href(href: str, source: Path) -> Path:
+    if re.match(r"^[a-z][a-z0-9+.-]+://", href, re.I) and not href.startswith("file://"):
+        raise ConfigError(source, f"remote asset {href} is not supported; download it first")
+    p = Path(href.removeprefix("file://"))
+    return p if p.is_absolute() else (source.parent / p).resolve()
+
+
+def _stac_tile(item: Any, source: Path, sensor: str | None) -> TileEntry:
+    when = item.datetime or item.common_metadata.start_datetime
+    if when is None:
+        raise TileError(source, f"item {item.id} has no datetime or start_datetime")
+    assets = item.assets
+    data = [a for a in assets.values() if "data" in (a.roles or [])]
+    tiffs = [a for a in assets.values()
+             if "tiff" in (a.media_type or "") or a.href.lower().endswith((".tif", ".tiff"))]
+    bands = {k: a for k, a in assets.items() if _BAND_KEY_RE.match(k)}
+    item_sensor = sensor or item.properties.get("landpatrol:sensor")
+    if len(bands) > 1:
+        paths = {k: _href(a.href, source) for k, a in bands.items()}
+        parents = {p.parent for p in paths.values()}
+        folder = parents.pop() if len(parents) == 1 else source.parent
+        return TileEntry(folder, when.date(), item_sensor, paths, item.id)
+    if data or tiffs:
+        href = _href((data or tiffs)[0].href, source)
+        return TileEntry(href, when.date(), item_sensor, None, item.id)
+    raise TileError(source, f"item {item.id} has no data, GeoTIFF or band asset")
+
+
+def _stac_layers(extra: Mapping[str, Any], source: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key in ("zones", "approvals"):
+        for k, asset in (extra.get("assets") or {}).items():
+            if k == key or key in (asset.get("roles") or []):
+                found.setdefault(key, str(_href(asset["href"], source)))
+        for link in extra.get("links") or []:
+            if link.get("rel") == key:
+                found.setdefault(key, str(_href(link["href"], source)))
+    return found

@@ -1,0 +1,58 @@
+"""Shared fixtures: the real-data folder and a writer for small synthetic rasters."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` (real imagery; see its README.md), or skip the test when absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def write_raster(
+    path: str | Path,
+    array: np.ndarray,
+    crs: Any,
+    transform: Affine,
+    nodata: float | None = None,
+    **profile: Any,
+) -> Path:
+    """Write ``array`` ((rows, cols) or (bands, rows, cols)) as a raster; GeoTIFF unless
+    ``driver=`` says otherwise. Extra keywords go to ``rasterio.open`` (``tiled``, ``compress``,
+    ``descriptions=[...]`` sets band descriptions, ``tags={...}`` dataset tags,
+    ``band_tags=[{...}, ...]`` per-band tags, ``mask=`` a (rows, cols) uint8 GDAL mask)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = array[np.newaxis] if array.ndim == 2 else array
+    descriptions = profile.pop("descriptions", None)
+    tags = profile.pop("tags", None)
+    band_tags = profile.pop("band_tags", None)
+    mask = profile.pop("mask", None)
+    prof = dict(driver="GTiff", width=data.shape[2], height=data.shape[1], count=data.shape[0],
+                dtype=data.dtype.name, crs=crs, transform=transform, nodata=nodata)
+    if prof["driver"] == "GTiff" and "photometric" not in profile:
+        # GDAL would otherwise make a 4-band uint8 GeoTIFF RGB + alpha (band 4 a mask, not data)
+        prof["photometric"] = "MINISBLACK"
+    prof.update(profile)
+    with rasterio.open(path, "w", **prof) as ds:
+        ds.write(data)
+        for i, d in enumerate(descriptions or [], 1):
+            ds.set_band_description(i, d)
+        if tags:
+            ds.update_tags(**tags)
+        for i, t in enumerate(band_tags or [], 1):
+            ds.update_tags(i, **t)
+        if mask is not None:
+            ds.write_mask(mask)
+    return path

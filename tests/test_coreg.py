@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from pipeline.coreg import apply_shift, estimate_shift
+
+
+def _texture(seed: int = 0, shape: tuple[int, int] = (128, 128)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return ndimage.gaussian_filter(rng.normal(size=shape), 2.0).astype(np.float32)
+
+
+@pytest.mark.parametrize("dy,dx", [(0.4, -0.7), (-1.3, 0.25), (0.0, 0.0)])
+def test_recovers_subpixel_shift(dy: float, dx: float) -> None:
+    before = _texture()
+    after = ndimage.shift(before, (-dy, -dx), order=3, mode="grid-wrap")  # after is before moved by -shift
+    est = estimate_shift(before, after)
+    assert est == pytest.approx((dy, dx), abs=0.1)
+    fixed = apply_shift(after, *est)
+    inner = (slice(8, -8), slice(8, -8))
+    assert np.abs(fixed - before)[inner].mean() < 0.25 * np.abs(after - before)[inner].mean() + 1e-6
+
+
+def test_nan_tolerated_and_kept() -> None:
+    before = _texture(1)
+    after = ndimage.shift(before, (0.0, -0.5), order=3, mode="grid-wrap")
+    after[:10, :10] = np.nan
+    dy, dx = estimate_shift(before, after)
+    assert dx == pytest.approx(0.5, abs=0.15)
+    assert np.isnan(apply_shift(after, dy, dx)[:8, :8]).all()
+
+
+def test_implausible_shift_is_refused() -> None:
+    before = _texture(2)
+    after = np.roll(before, 9, axis=1)
+    assert estimate_shift(before, after) == (0.0, 0.0)
+
+
+def test_blank_input_gives_zero() -> None:
+    z = np.zeros((32, 32), np.float32)
+    assert estimate_shift(z, z) == (0.0, 0.0)

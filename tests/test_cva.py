@@ -1,0 +1,126 @@
+"""CVADetector on synthetic band stacks with planted changes (exact, in memory)."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from models.base import ChangeMap, Detector
+from models.cva import CVADetector, classify
+from pipeline.classes import ChangeClass
+
+ROLES6 = ("blue", "green", "red", "nir", "swir1", "swir2")
+FARM = dict(blue=0.04, green=0.08, red=0.05, nir=0.35, swir1=0.18, swir2=0.09)
+FARM2 = dict(blue=0.05, green=0.09, red=0.07, nir=0.28, swir1=0.20, swir2=0.11)
+BUILDING = dict(blue=0.25, green=0.26, red=0.27, nir=0.30, swir1=0.32, swir2=0.28)
+SOIL = dict(blue=0.08, green=0.12, red=0.17, nir=0.22, swir1=0.32, swir2=0.28)
+WATER = dict(blue=0.06, green=0.07, red=0.05, nir=0.02, swir1=0.01, swir2=0.005)
+PLANTS = {"building": ((20, 50), (20, 50), BUILDING), "soil": ((100, 125), (30, 55), SOIL),
+          "water": ((60, 80), (120, 140), WATER)}
+
+
+def scene(roles=ROLES6, shape=(160, 160), seed=0, gain=1.15, offset=0.01, plants=PLANTS):
+    """Two fields of crops; after = gain * before + offset (other sun/atmosphere) + noise."""
+    rng = np.random.default_rng(seed)
+    before, after = {}, {}
+    for r in roles:
+        base = np.full(shape, FARM[r], np.float32)
+        base[:, shape[1] // 2:] = FARM2[r]
+        post = base.copy()
+        for rows, cols, spec in plants.values():
+            post[slice(*rows), slice(*cols)] = spec[r]
+        before[r] = (base + rng.normal(0, 0.004, shape)).astype(np.float32)
+        after[r] = ((post + rng.normal(0, 0.004, shape)) / gain + offset).astype(np.float32)
+    return before, after, np.ones(shape, bool)
+
+
+def test_protocol_and_attributes():
+    det = CVADetector()
+    assert isinstance(det, Detector)
+    assert det.name == "cva" and det.version
+    assert det.required_roles == frozenset({"red", "green", "blue"})
+    assert 0 < det.threshold < 1 and det.halo >= 0
+
+
+def test_fit_scene_recovers_radiometric_gain_and_is_json():
+    b, a, v = scene()
+    sc = CVADetector().fit_scene(b, a, v)
+    json.dumps(sc)
+    assert sc["roles"] == list(ROLES6)
+    for r in ROLES6:
+        assert sc["gain"][r] == pytest.approx(1.15, rel=0.03)
+        assert sc["offset"][r] == pytest.approx(-0.0115, abs=0.003)
+        assert sc["sigma"][r] == pytest.approx(0.004 * np.sqrt(2), rel=0.15)
+
+
+@pytest.mark.parametrize("roles", [ROLES6, ("blue", "green", "red", "nir"), ("blue", "green", "red")])
+def test_planted_changes_score_and_class(roles):
+    b, a, v = scene(roles=roles)
+    det = CVADetector()
+    sc = det.fit_scene(b, a, v)
+    out = det.detect(b, a, v, sc)
+    assert isinstance(out, ChangeMap)
+    assert out.score.dtype == np.float32 and out.change_class.dtype == np.uint8
+    assert np.all((out.score >= 0) & (out.score <= 1))
+    changed = out.score > det.threshold
+    planted = np.zeros(v.shape, bool)
+    for rows, cols, _ in PLANTS.values():
+        planted[slice(*rows), slice(*cols)] = True
+    assert changed[~planted].mean() < 1e-3  # noise: isolated pixels at most
+    expected = {"building": ChangeClass.CONSTRUCTION, "soil": ChangeClass.BARE_SOIL,
+                "water": ChangeClass.WATER}
+    for name, (rows, cols, _) in PLANTS.items():
+        if name == "water" and "nir" not in roles:
+            continue  # dark crops -> water barely differs in visible bands alone
+        assert changed[slice(*rows), slice(*cols)].all(), name
+        got = out.change_class[slice(*rows), slice(*cols)]
+        assert (got == expected[name]).mean() > 0.99, (name, np.bincount(got.ravel()))
+
+
+def test_unchanged_pair_scores_low():
+    b, a, v = scene(plants={})
+    det = CVADetector()
+    out = det.detect(b, a, v, det.fit_scene(b, a, v))
+    assert (out.score > det.threshold).sum() <= 3
+    assert np.median(out.score) < 0.2
+
+
+def test_invalid_pixels_score_zero_class_none():
+    b, a, v = scene()
+    v[25:30, 25:30] = False
+    b["red"][0, 0] = np.nan
+    det = CVADetector()
+    out = det.detect(b, a, v, det.fit_scene(b, a, v))
+    assert np.all(out.score[25:30, 25:30] == 0) and np.all(out.change_class[25:30, 25:30] == 0)
+    assert out.score[0, 0] == 0 and out.change_class[0, 0] == 0
+
+
+def test_window_invariant():
+    b, a, v = scene()
+    det = CVADetector()
+    sc = det.fit_scene(b, a, v)
+    full = det.detect(b, a, v, sc)
+    h = det.halo
+    for r0, c0, hh, ww in [(0, 0, 37, 53), (30, 41, 64, 64), (100, 90, 60, 70)]:
+        rs, cs = slice(max(r0 - h, 0), r0 + hh + h), slice(max(c0 - h, 0), c0 + ww + h)
+        part = det.detect({k: x[rs, cs] for k, x in b.items()}, {k: x[rs, cs] for k, x in a.items()},
+                          v[rs, cs], sc)
+        ir, ic = slice(r0 - rs.start, r0 - rs.start + hh), slice(c0 - cs.start, c0 - cs.start + ww)
+        np.testing.assert_array_equal(part.score[ir, ic], full.score[r0:r0 + hh, c0:c0 + ww])
+        np.testing.assert_array_equal(part.change_class[ir, ic],
+                                      full.change_class[r0:r0 + hh, c0:c0 + ww])
+
+
+def test_fit_scene_without_valid_pixels_fails():
+    b, a, v = scene()
+    with pytest.raises(ValueError):
+        CVADetector().fit_scene(b, a, np.zeros_like(v))
+
+
+def test_classify_vegetation_loss_and_other():
+    one = lambda spec: {r: np.array([[spec[r]]], np.float32) for r in ROLES6}  # noqa: E731
+    sparse = dict(blue=0.05, green=0.08, red=0.07, nir=0.20, swir1=0.2, swir2=0.12)
+    assert classify(one(FARM), one(sparse))[0, 0] == ChangeClass.VEGETATION_LOSS
+    darker_soil = {r: SOIL[r] * 0.7 for r in ROLES6}
+    assert classify(one(SOIL), one(darker_soil))[0, 0] == ChangeClass.OTHER

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.features import FEATURE_RADIUS, band_set_for, classify_change, compute_features, feature_names
+from pipeline.classes import ChangeClass
+
+ROLES = ("red", "green", "blue", "nir", "swir1", "swir2")
+
+
+def _stacks(seed: int = 0, shape: tuple[int, int] = (70, 80)) -> tuple[dict, dict, dict]:
+    rng = np.random.default_rng(seed)
+    b = {r: rng.uniform(0.02, 0.3, shape).astype(np.float32) for r in ROLES}
+    a = {r: v.copy() for r, v in b.items()}
+    a["red"][20:30, 20:30] += 0.2
+    scene = {"scale": {r: 0.08 for r in ROLES}, "bright_mean": 0.15, "cva_ref": 2.0, "cvaf_ref": 3.0}
+    return b, a, scene
+
+
+@pytest.mark.parametrize("band_set", ["rgb", "full"])
+def test_shape_matches_names(band_set: str) -> None:
+    b, a, scene = _stacks()
+    f = compute_features(b, a, scene, band_set)
+    assert f.shape == (len(feature_names(band_set)), 70, 80) and f.dtype == np.float32
+    assert np.isfinite(f).all()
+    cva = f[feature_names(band_set).index("cva")]
+    assert cva[25, 25] > 2.0 and cva[50, 50] == 0.0
+
+
+def test_window_invariance_within_radius() -> None:
+    b, a, scene = _stacks(1)
+    whole = compute_features(b, a, scene, "full")
+    r0, c0, h, w = 30, 35, 10, 12
+    pad = FEATURE_RADIUS
+    win = (slice(r0 - pad, r0 + h + pad), slice(c0 - pad, c0 + w + pad))
+    part = compute_features({k: v[win] for k, v in b.items()}, {k: v[win] for k, v in a.items()}, scene, "full")
+    np.testing.assert_allclose(part[:, pad:-pad, pad:-pad], whole[:, r0:r0 + h, c0:c0 + w], rtol=1e-4, atol=1e-5)
+
+
+def test_band_set_choice() -> None:
+    assert band_set_for({"red", "green", "blue"}) == "rgb"
+    assert band_set_for(set(ROLES)) == "full"
+    assert band_set_for({"red", "green", "blue", "nir"}) == "rgb"
+
+
+def _px(**v: float) -> dict[str, np.ndarray]:
+    return {k: np.array([[val]], np.float32) for k, val in v.items()}
+
+
+FIELD = dict(blue=0.04, green=0.08, red=0.05, nir=0.40, swir1=0.20, swir2=0.10)
+BUILT = dict(blue=0.15, green=0.16, red=0.18, nir=0.22, swir1=0.30, swir2=0.26)
+SOIL = dict(blue=0.10, green=0.13, red=0.17, nir=0.24, swir1=0.22, swir2=0.18)
+WATER = dict(blue=0.06, green=0.07, red=0.05, nir=0.03, swir1=0.01, swir2=0.01)
+
+
+@pytest.mark.parametrize("before,after,expected", [
+    (FIELD, BUILT, ChangeClass.CONSTRUCTION),
+    (FIELD, SOIL, ChangeClass.BARE_SOIL),
+    (FIELD, WATER, ChangeClass.WATER),
+    (SOIL, FIELD, ChangeClass.OTHER),  # green-up / crop growth is never construction
+])
+def test_class_rules(before: dict, after: dict, expected: ChangeClass) -> None:
+    out = classify_change(_px(**before), _px(**after), np.ones((1, 1), bool))
+    assert out[0, 0] == expected
+    assert classify_change(_px(**before), _px(**after), np.zeros((1, 1), bool))[0, 0] == ChangeClass.NONE
+
+
+def test_rgb_rules() -> None:
+    rgb = lambda d: {k: d[k] for k in ("red", "green", "blue")}  # noqa: E731
+    out = classify_change(_px(**rgb(FIELD)), _px(**rgb(SOIL)), np.ones((1, 1), bool))
+    assert out[0, 0] == ChangeClass.BARE_SOIL
