@@ -6,6 +6,8 @@ from collections.abc import Callable
 from models.base import Detector
 from pipeline.errors import ConfigError
 
+# cva stays the default: gbm scores higher on OSCD and the aerial pairs but lower on the
+# Nanjing Landsat pair and is ~50x slower (models/README.md has the table).
 DEFAULT_DETECTOR = "cva"
 
 
@@ -15,7 +17,13 @@ def _cva() -> Detector:
     return CVADetector()
 
 
-_FACTORIES: dict[str, Callable[[], Detector]] = {"cva": _cva}
+def _gbm() -> Detector:
+    from models.gbm import GBMDetector
+
+    return GBMDetector()
+
+
+_FACTORIES: dict[str, Callable[[], Detector]] = {"cva": _cva, "gbm": _gbm}
 
 
 def available_detectors() -> list[str]:

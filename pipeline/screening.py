@@ -6,6 +6,9 @@ patch/approval pairs, ``shapely.intersection`` measures the area of each pair at
 Rules, in order, for each patch:
 
 1. A patch whose interior meets no zone is dropped (touching a zone border is not enough).
+   A patch that does is cut to the zones it overlaps: the lead is the part inside protected
+   land (``patch_area_m2`` keeps the whole patch's area), and a cut-off part smaller than the
+   minimum mapping unit (a patch grazing a zone edge) is dropped as digitising noise.
 2. ``approved_share`` is the share of the patch covered by the *union* of the approvals it
    meets (overlapping approvals are not counted twice); ``unapproved_area_m2`` is the rest.
 3. A patch goes to ``approved`` (recorded, not a lead) when it is wholly approved
@@ -68,8 +71,11 @@ def screen_patches(patches: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
     base = patches.reset_index(drop=True)
     area = np.asarray(base.geometry.area, dtype=float)
     zones = _to(zones, base.crs)
-    zone_lists = _pieces(base, zones, _pairs(base, zones), "zone")
-    in_zone = np.flatnonzero([bool(z) for z in zone_lists])
+    zone_pairs = _pairs(base, zones)
+    zone_lists = _pieces(base, zones, zone_pairs, "zone")
+    base, area = _clip_to_zones(base, area, zone_pairs)
+    in_zone = np.flatnonzero([bool(z) and a >= min(min_area_m2, pa) - 1e-6
+                              for z, a, pa in zip(zone_lists, area, base["patch_area_m2"])])
     base, area = base.iloc[in_zone].reset_index(drop=True), area[in_zone]
     zone_lists = [zone_lists[i] for i in in_zone]
     if approvals is not None and len(approvals) and len(base):
@@ -103,6 +109,33 @@ def screen_patches(patches: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
                               ascending=[False, False, True], kind="stable").reset_index(drop=True)
     approved = out.loc[~is_lead].reset_index(drop=True)
     return Screening(leads=_geo(leads, base.crs), approved=_geo(approved, base.crs))
+
+
+def _clip_to_zones(base: gpd.GeoDataFrame, area: np.ndarray,
+                   pairs: _Pairs) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Each patch cut to the zones it overlaps: a lead is the part a patrol must check.
+
+    ``patch_area_m2`` keeps the whole patch's area; ``area_m2``/``area_mu`` and the centroid
+    become those of the part inside the zones. Patches meeting no zone keep their geometry
+    (they are dropped by the caller).
+    """
+    p, _, inter = pairs
+    geoms = np.array(base.geometry.values, dtype=object)
+    if len(p):
+        order = np.argsort(p, kind="stable")
+        ids, starts = np.unique(p[order], return_index=True)
+        for i, chunk in zip(ids, np.split(np.asarray(inter, dtype=object)[order], starts[1:])):
+            geoms[i] = shapely.union_all(list(chunk)) if len(chunk) > 1 else chunk[0]
+    clipped = gpd.GeoSeries(geoms, crs=base.crs)
+    inside = np.asarray(clipped.area, dtype=float)
+    point = clipped.centroid
+    outside = ~shapely.contains(clipped.values, point.values) & ~clipped.is_empty.to_numpy()
+    point[outside] = clipped[outside].representative_point()
+    lonlat = point.to_crs(4326)
+    out = base.assign(patch_area_m2=area, area_m2=inside, area_mu=inside / MU_M2,
+                      centroid_lon=lonlat.x.to_numpy(), centroid_lat=lonlat.y.to_numpy())
+    out = out.set_geometry(clipped.values)
+    return _geo(out, base.crs), inside
 
 
 def _to(frame: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:
