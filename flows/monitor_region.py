@@ -11,12 +11,12 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from flows.detect_changes import run_request
+from flows.detect_changes import retry_transient, run_request
 from pipeline.region import Region, load_region, successive_pairs
 from pipeline.runner import PairRequest
 
 
-@task(name="load-region", retries=2, retry_delay_seconds=[2, 10])
+@task(name="load-region", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient)
 def load_region_task(path: Path) -> Region:
     return load_region(path)
 

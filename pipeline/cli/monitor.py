@@ -11,14 +11,19 @@ from pipeline.cli.options import LedgerOpt, default_ledger_url
 
 
 def quiet_prefect() -> None:
-    """No analytics, and Prefect's own logs at WARNING unless the user asked for more."""
+    """No analytics, and no Prefect console logs unless asked for (``PREFECT_LOGGING_LEVEL``):
+    the command prints its own report, and bad input one line, never a flow traceback. The
+    flow's logs still reach a Prefect server's UI when ``PREFECT_API_URL`` points at one."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
 
 
 def run_monitor(region_dir: Path, ledger_url: str, out: Path | None) -> list:
     """Run the region flow and return its reports as :class:`pipeline.runner.RunReport`."""
     quiet_prefect()
+    from pipeline.region import load_region
+
+    load_region(region_dir)  # bad input fails here, in one line, before any flow starts
     from flows.monitor_region import monitor_region
     from pipeline.errors import LandpatrolError
     from pipeline.runner import RunReport

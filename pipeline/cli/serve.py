@@ -1,0 +1,33 @@
+"""``landpatrol serve``: the web app for analysts, supervisors and patrol members."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from pipeline.cli.main import app
+from pipeline.cli.options import LedgerOpt, default_ledger_url
+
+
+@app.command("serve")
+def serve_command(
+    ledger: Optional[str] = LedgerOpt,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    runs: Optional[Path] = typer.Option(None, "--runs", help="Folder of run folders with chips/ "
+                                        "(default: the SQLite ledger's folder)."),
+    uploads: Optional[Path] = typer.Option(None, "--uploads", help="Where field photos go "
+                                           "(default: <ledger folder>/attachments)."),
+) -> None:
+    """Serve the map, lead pages, verification form, patrol sheets and the /api/ JSON API.
+
+    Tokens and cookies are signed with $LANDPATROL_WEB_SECRET (random per start if unset).
+    """
+    import uvicorn
+
+    from pipeline.web.app import create_app
+
+    web = create_app(ledger or default_ledger_url(), runs_dir=runs, uploads_dir=uploads)
+    typer.echo(f"landpatrol web app on http://{host}:{port}/ (API docs: /docs)")
+    uvicorn.run(web, host=host, port=port, log_level="info")

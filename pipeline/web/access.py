@@ -1,0 +1,99 @@
+"""What a user may see: the one place zone rules are applied.
+
+Analysts see every lead; supervisors and patrol members the leads whose responsibility zone
+(``leads.patrol_zone_id``) is one of theirs. A lead outside is reported as absent (404), never
+as forbidden, so its existence does not leak.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from pipeline.ledger import Ledger
+from pipeline.ledger.queries import leads_frame
+from pipeline.ledger.schema import Lead
+from pipeline.ledger.schema_work import PatrolZone
+from pipeline.web.users import User
+
+OPEN_FOR_FIELD = ("new", "dispatched")  # on a patrol sheet: not yet verified
+
+
+def zone_ids(conn: Connection, codes: tuple[str, ...]) -> dict[int, str]:
+    if not codes:
+        return {}
+    rows = conn.execute(select(PatrolZone.id, PatrolZone.code).where(PatrolZone.code.in_(codes)))
+    return {int(r.id): r.code for r in rows}
+
+
+def all_zones(conn: Connection) -> dict[int, str]:
+    return {int(r.id): r.code for r in conn.execute(select(PatrolZone.id, PatrolZone.code))}
+
+
+def visible_zone_codes(ledger: Ledger, user: User) -> list[str]:
+    """Responsibility zones the user may filter by."""
+    zones = ledger.read(all_zones if user.sees_all else (lambda c: zone_ids(c, user.zones)))
+    return sorted(zones.values())
+
+
+def may_see(conn: Connection, user: User, patrol_zone_id: int | None) -> bool:
+    if user.sees_all:
+        return True
+    return patrol_zone_id is not None and int(patrol_zone_id) in zone_ids(conn, user.zones)
+
+
+def lead_for(ledger: Ledger, user: User, code: str) -> dict[str, Any] | None:
+    """The lead in detail if it exists and the user may see it; ``None`` otherwise (-> 404)."""
+    def read(conn: Connection) -> dict[str, Any] | None:
+        zid = conn.execute(select(Lead.patrol_zone_id).where(Lead.code == code)).first()
+        if zid is None or not may_see(conn, user, zid[0]):
+            return None
+        return {"ok": True}
+
+    if ledger.read(read) is None:
+        return None
+    return ledger.get_lead(code)
+
+
+def visible_leads(ledger: Ledger, user: User, *, status: str | None = None, zone: str | None = None,
+                  level: int | None = None, overdue: bool | None = None,
+                  today: date | None = None) -> pd.DataFrame:
+    """The leads the user may see, filtered; a GeoDataFrame with ``patrol_zone`` (code)."""
+    def read(conn: Connection) -> Any:
+        frame = leads_frame(conn, status=status, extra=["patrol_zone_id"])
+        zones = all_zones(conn) if user.sees_all else zone_ids(conn, user.zones)
+        if not user.sees_all:
+            frame = frame[frame["patrol_zone_id"].isin(list(zones))]
+        frame = frame.copy()
+        frame["patrol_zone"] = [zones.get(int(z)) if pd.notna(z) else None
+                                for z in frame["patrol_zone_id"]]
+        return frame
+
+    frame = ledger.read(read)
+    if zone:
+        frame = frame[frame["patrol_zone"] == zone]
+    if level is not None:
+        frame = frame[frame["zone_level"] == level]
+    if overdue is not None:
+        late = {r["code"] for r in ledger.overdue(today)}
+        frame = frame[frame["code"].isin(late) == overdue]
+    return frame
+
+
+def jsonable_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A lead's values as JSON can carry them (dates as ISO text, NaN as null)."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in ("geometry", "geom_wkb"):
+            continue
+        if isinstance(value, float) and value != value:
+            value = None
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif hasattr(value, "item"):
+            value = value.item()
+        out[key] = value
+    return json.loads(json.dumps(out, default=str))

@@ -1,0 +1,52 @@
+"""Signed, expiring credentials: API bearer tokens and session cookies (HS256 JWTs), and
+the CSRF check of form posts (double submit: a random HttpOnly cookie echoed in the form).
+
+Tokens carry only the user name; the account is read again on each request, so a disabled
+account or changed zones take effect at once.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from datetime import datetime, timedelta, timezone
+
+import jwt
+
+TOKEN_TTL = timedelta(hours=8)
+SESSION_TTL = timedelta(hours=12)
+SESSION_COOKIE = "lp_session"
+CSRF_COOKIE = "lp_csrf"
+CSRF_FIELD = "csrf_token"
+SECRET_ENV = "LANDPATROL_WEB_SECRET"
+_ALG = "HS256"
+
+
+def resolve_secret(secret: str | None) -> str:
+    """``secret``, else ``$LANDPATROL_WEB_SECRET``, else a random one (sessions end on restart)."""
+    return secret or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
+
+
+def issue(secret: str, name: str, kind: str, ttl: timedelta, now: datetime | None = None) -> str:
+    """A token for ``name`` of ``kind`` ("api" or "session") valid for ``ttl`` from ``now``."""
+    at = now or datetime.now(timezone.utc)
+    return jwt.encode({"sub": name, "typ": kind, "iat": at, "exp": at + ttl}, secret, algorithm=_ALG)
+
+
+def subject(secret: str, token: str, kind: str) -> str | None:
+    """The user name in a valid, unexpired token of ``kind``; ``None`` otherwise."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[_ALG], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        return None
+    if claims.get("typ") != kind:
+        return None
+    return str(claims["sub"])
+
+
+def new_csrf() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_ok(cookie: str | None, submitted: str | None) -> bool:
+    return bool(cookie) and bool(submitted) and hmac.compare_digest(str(cookie), str(submitted))

@@ -1,0 +1,107 @@
+"""Web accounts (table ``web_users``, revision 0003) and their roles.
+
+A user's ``zones`` are responsibility-zone codes (``patrol_zones.code``, 分片包干). A lead
+belongs to the responsibility zone that holds most of it (``leads.patrol_zone_id``, set by the
+ledger when the lead is created), so "a patrol member sees only the leads of their zones" is
+``lead.patrol_zone_id in ids(user.zones)``. Analysts see every lead and zones do not apply.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, insert, select
+
+from pipeline.errors import ConfigError, LedgerError
+from pipeline.ledger.events import append_event
+from pipeline.ledger.schema_work import PatrolZone
+from pipeline.ledger.schema_accounts import web_users
+
+ROLES = ("analyst", "supervisor", "patrol")
+MIN_PASSWORD_CHARS = 8
+_HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    zones: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role == "analyst"
+
+    @property
+    def may_dispatch(self) -> bool:
+        return self.role == "supervisor"
+
+    @property
+    def may_verify(self) -> bool:
+        return self.role in ("patrol", "supervisor")
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def check_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def add_user(conn: Connection, *, name: str, role: str, zones: list[str], password: str,
+             by: str) -> User:
+    """Create an account inside the caller's write transaction (event ``user_added``)."""
+    name = name.strip()
+    if not name:
+        raise ConfigError("NAME", "a user needs a name")
+    if role not in ROLES:
+        raise ConfigError("--role", f"'{role}' is not one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ConfigError("--password-stdin", f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+    codes = sorted({z.strip() for z in zones if z.strip()})
+    if role != "analyst" and not codes:
+        raise ConfigError("--zones", f"a {role} needs at least one responsibility zone")
+    known = set(conn.execute(select(PatrolZone.code).where(PatrolZone.code.in_(codes))).scalars())
+    missing = [c for c in codes if c not in known]
+    if missing:
+        raise ConfigError("--zones", f"no such responsibility zone: {', '.join(missing)} "
+                          "(add it with `landpatrol ledger zone add`)")
+    if conn.execute(select(web_users.c.id).where(web_users.c.name == name)).first() is not None:
+        raise LedgerError(name, "a user with this name exists")
+    uid = conn.execute(insert(web_users).values(
+        name=name, role=role, zones=codes, password_hash=hash_password(password), active=True,
+        created_at=datetime.now(timezone.utc)).returning(web_users.c.id)).scalar_one()
+    append_event(conn, entity="web_user", entity_id=uid, action="user_added", actor=by,
+                 after={"name": name, "role": role, "zones": codes})
+    return User(name, role, tuple(codes))
+
+
+def _user(row: Any) -> User:
+    return User(row["name"], row["role"], tuple(row["zones"] or ()))
+
+
+def get_user(conn: Connection, name: str) -> User | None:
+    """The active account ``name``, ``None`` if unknown or disabled."""
+    row = conn.execute(select(web_users).where(web_users.c.name == name,
+                                               web_users.c.active.is_(True))).mappings().first()
+    return None if row is None else _user(row)
+
+
+def authenticate(conn: Connection, name: str, password: str) -> User | None:
+    """The account if ``password`` is right; ``None`` otherwise (same answer for unknown names)."""
+    row = conn.execute(select(web_users).where(web_users.c.name == name,
+                                               web_users.c.active.is_(True))).mappings().first()
+    if row is None:
+        check_password(_DUMMY_HASH, password)  # same work as a real check: no name probing by timing
+        return None
+    return _user(row) if check_password(row["password_hash"], password) else None
+
+
+_DUMMY_HASH = _HASHER.hash("not-a-real-password")

@@ -1,0 +1,212 @@
+"""Role boundaries of the web app's API and forms (FastAPI TestClient, temp SQLite ledger)."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("argon2")
+pytest.importorskip("jwt")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from pipeline.ledger import Ledger  # noqa: E402
+from pipeline.web import auth  # noqa: E402
+from pipeline.web.app import create_app  # noqa: E402
+from pipeline.web.testing import PASSWORD, seed  # noqa: E402
+
+SECRET = "test-secret-of-at-least-thirty-two-bytes"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("web")
+    url = f"sqlite:///{tmp / 'ledger.sqlite'}"
+    codes = seed(url)
+    chips = tmp / "20240401_20240501_abcd1234" / "chips"
+    chips.mkdir(parents=True)
+    (chips / f"{codes['ZA'][0]}.png").write_bytes(PNG)
+    app = create_app(url, secret=SECRET, max_upload_bytes=4096)
+    with TestClient(app) as client:
+        yield {"url": url, "codes": codes, "client": client, "tmp": tmp}
+
+
+def bearer(client: TestClient, name: str) -> dict[str, str]:
+    r = client.post("/api/token", data={"username": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    assert r.json()["token_type"] == "bearer"
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def listed(client: TestClient, name: str, **params: str) -> set[str]:
+    r = client.get("/api/leads", headers=bearer(client, name), params=params)
+    assert r.status_code == 200, r.text
+    assert r.json()["type"] == "FeatureCollection"
+    return {f["properties"]["code"] for f in r.json()["features"]}
+
+
+def test_analyst_sees_all(world: dict) -> None:
+    c, codes = world["client"], world["codes"]
+    assert listed(c, "ana") == set(codes["ZA"]) | set(codes["ZB"])
+    assert listed(c, "ana", zone="ZB") == set(codes["ZB"])
+    for code in codes["ZB"]:
+        assert c.get(f"/api/leads/{code}", headers=bearer(c, "ana")).status_code == 200
+
+
+@pytest.mark.parametrize("name,own,other", [("sue", "ZA", "ZB"), ("pat", "ZA", "ZB"), ("bea", "ZB", "ZA")])
+def test_zone_roles_see_only_their_zones(world: dict, name: str, own: str, other: str) -> None:
+    c, codes = world["client"], world["codes"]
+    head = bearer(c, name)
+    assert listed(c, name) == set(codes[own])
+    assert listed(c, name, zone=other) == set()
+    detail = c.get(f"/api/leads/{codes[own][0]}", headers=head)
+    assert detail.status_code == 200
+    assert detail.json()["code"] == codes[own][0]
+    assert any(e["action"] == "created" for e in detail.json()["history"])
+    for code in codes[other]:
+        r = c.get(f"/api/leads/{code}", headers=head)
+        assert r.status_code == 404
+        assert code not in r.text
+    assert c.get("/api/leads/NOPE-2024-9999", headers=head).status_code == 404
+
+
+def test_filters(world: dict) -> None:
+    c, codes = world["client"], world["codes"]
+    everything = set(codes["ZA"]) | set(codes["ZB"])
+    assert listed(c, "ana", status="new") == everything
+    assert listed(c, "ana", status="closed") == set()
+    assert listed(c, "ana", level="1") == everything
+    assert listed(c, "ana", level="3") == set()
+    assert listed(c, "ana", overdue="false") == everything
+    assert listed(c, "ana", overdue="true") == set()
+    assert c.get("/api/leads", headers=bearer(c, "ana"), params={"status": "bogus"}).status_code == 422
+
+
+def test_no_token_bad_password_and_expired_token(world: dict) -> None:
+    c, code = world["client"], world["codes"]["ZA"][0]
+    fresh = TestClient(c.app)
+    assert fresh.get("/api/leads").status_code == 401
+    assert fresh.get(f"/api/leads/{code}").status_code == 401
+    assert fresh.post("/api/token", data={"username": "pat", "password": "wrong"}).status_code == 401
+    assert fresh.post("/api/token", data={"username": "ghost", "password": PASSWORD}).status_code == 401
+    old = datetime.now(timezone.utc) - timedelta(hours=9)
+    expired = auth.issue(SECRET, "ana", "api", auth.TOKEN_TTL, now=old)
+    assert fresh.get("/api/leads", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    forged = auth.issue("another-secret-of-thirty-two-bytes!!", "ana", "api", auth.TOKEN_TTL)
+    assert fresh.get("/api/leads", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    session = auth.issue(SECRET, "ana", "session", auth.TOKEN_TTL)  # wrong kind of token
+    assert fresh.get("/api/leads", headers={"Authorization": f"Bearer {session}"}).status_code == 401
+    assert fresh.get("/healthz").json() == {"status": "ok"}
+    assert "/api/leads/{code}" in fresh.get("/openapi.json").json()["paths"]
+
+
+def login(app: object, name: str) -> TestClient:
+    client = TestClient(app)
+    client.get("/login")
+    r = client.post("/login", data={"username": name, "password": PASSWORD,
+                                    "csrf_token": client.cookies.get(auth.CSRF_COOKIE)},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    cookie = r.headers["set-cookie"]
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    return client
+
+
+def test_login_needs_csrf_and_pages_need_login(world: dict) -> None:
+    app = world["client"].app
+    anon = TestClient(app)
+    assert anon.get("/", follow_redirects=False).headers["location"] == "/login"
+    anon.get("/login")
+    r = anon.post("/login", data={"username": "pat", "password": PASSWORD})
+    assert r.status_code == 403
+    r = anon.post("/login", data={"username": "pat", "password": PASSWORD, "csrf_token": "forged"})
+    assert r.status_code == 403
+
+
+def test_pages_respect_zones(world: dict) -> None:
+    app, codes = world["client"].app, world["codes"]
+    pat = login(app, "pat")
+    page = pat.get(f"/leads/{codes['ZA'][0]}")
+    assert page.status_code == 200 and "前后影像" in page.text and "chip.png" in page.text
+    assert pat.get(f"/leads/{codes['ZA'][0]}/chip.png").content == PNG
+    assert "Before / after" in pat.get(f"/leads/{codes['ZA'][0]}?lang=en").text
+    assert pat.get(f"/leads/{codes['ZB'][0]}").status_code == 404
+    assert pat.get(f"/leads/{codes['ZB'][0]}/chip.png").status_code == 404
+    sheet = pat.get("/sheet")
+    assert sheet.status_code == 200 and all(code in sheet.text for code in codes["ZA"])
+    assert not any(code in sheet.text for code in codes["ZB"])
+    assert pat.get("/sheet?zone=ZB").text.count(codes["ZB"][0]) == 0  # not theirs: falls back to ZA
+    gpx = pat.get("/sheet.gpx").text
+    assert gpx.count("<wpt") == len(codes["ZA"])
+    kml = pat.get("/sheet.kml").text
+    assert kml.count("<Placemark") == len(codes["ZA"]) + 1  # targets and the route line
+    assert {f["id"] for f in pat.get("/api/leads").json()["features"]} == set(codes["ZA"])
+
+
+def _verify(client: TestClient, code: str, csrf: bool = True, photo: bytes | None = PNG) -> object:
+    data = {"outcome": "illegal", "personnel": "pat, pat2", "stop_measure": "停工",
+            "notice_no": f"N-{code}", "notes": "现场在建", "taken_at": "2024-05-02T10:00",
+            "lon": "118.8", "lat": "32.0"}
+    if csrf:
+        data["csrf_token"] = client.cookies.get(auth.CSRF_COOKIE)
+    files = {"photo": ("site.png", io.BytesIO(photo), "image/png")} if photo is not None else None
+    return client.post(f"/leads/{code}/verify", data=data, files=files, follow_redirects=False)
+
+
+def test_verification_form(world: dict) -> None:
+    app, codes, url = world["client"].app, world["codes"], world["url"]
+    code = codes["ZA"][1]
+    with Ledger.open(url) as led:
+        led.transition(code, "dispatched", by="sue", fields={"assignee": "pat"})
+    pat = login(app, "pat")
+    assert _verify(pat, code, csrf=False).status_code == 403
+    assert _verify(pat, code, photo=b"GIF89a" + b"\x00" * 32).status_code == 415
+    assert _verify(pat, code, photo=b"\xff\xd8\xff" + b"\x00" * 5000).status_code == 413
+    assert _verify(pat, codes["ZB"][0]).status_code == 404
+    assert _verify(login(app, "ana"), code).status_code == 403
+    with Ledger.open(url) as led:
+        assert led.get_lead(code)["status"] == "dispatched"  # nothing written by refused posts
+    r = _verify(pat, code)
+    assert r.status_code == 303 and r.headers["location"].endswith("saved=1")
+    with Ledger.open(url) as led:
+        lead = led.get_lead(code)
+        assert lead["status"] == "stopped" and lead["outcome"] == "illegal"
+        assert lead["personnel"] == ["pat", "pat2"] and lead["notice_no"] == f"N-{code}"
+        assert len(lead["attachments"]) == 1 and lead["attachments"][0]["lon"] == pytest.approx(118.8)
+        assert Path(lead["attachments"][0]["path"]).read_bytes() == PNG
+        actions = [(e["action"], e["actor"]) for e in led.history(code)]
+        assert ("attached", "pat") in actions and actions.count(("transition", "pat")) == 2
+        assert led.verify().ok
+
+
+def test_dispatch_is_for_supervisors(world: dict) -> None:
+    app, codes, url = world["client"].app, world["codes"], world["url"]
+    code = codes["ZA"][2]
+    pat = login(app, "pat")
+    form = {"assignee": "pat", "csrf_token": pat.cookies.get(auth.CSRF_COOKIE)}
+    assert pat.post(f"/leads/{code}/dispatch", data=form, follow_redirects=False).status_code == 403
+    sue = login(app, "sue")
+    form["csrf_token"] = sue.cookies.get(auth.CSRF_COOKIE)
+    assert sue.post(f"/leads/{codes['ZB'][1]}/dispatch", data=form).status_code == 404
+    assert sue.post(f"/leads/{code}/dispatch", data=form, follow_redirects=False).status_code == 303
+    with Ledger.open(url) as led:
+        assert led.get_lead(code)["status"] == "dispatched"
+        assert led.history(code)[-1]["actor"] == "sue"
+
+
+def test_users_cli_checks_zones_and_password(world: dict, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
+
+    runner = CliRunner()
+    args = ["users", "add", "zed", "--role", "patrol", "--password-stdin", "--ledger", world["url"]]
+    res = runner.invoke(app, [*args, "--zones", "ZQ"], input=PASSWORD + "\n")
+    assert res.exit_code != 0 and "ZQ" in str(res.exception or res.output)
+    res = runner.invoke(app, [*args, "--zones", "ZB"], input=PASSWORD + "\n")
+    assert res.exit_code == 0, res.output
+    c = world["client"]
+    assert listed(c, "zed") == set(world["codes"]["ZB"])
