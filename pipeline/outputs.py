@@ -7,6 +7,9 @@ One folder per compared pair (``<before>_<after>_<key8>``)::
     score.tif           change score 0..1 as a COG on the pair grid (nodata -1)
     change_class.tif    change class per changed pixel (uint8, pipeline.classes.ChangeClass)
     quicklook.png       the pair side by side with every lead outlined and labelled
+    overlay_before.png  true colour warped to EPSG:3857 (transparent outside the data), for web
+    overlay_after.png   maps: an image overlay between the lat/lon bounds in overlay.json is exact
+    overlay.json        {"bounds": [[south, west], [north, east]], "before_date", "after_date", "run"}
     chips/<code>.png    per lead: before | after around the patch
     run.json            the run report (inputs, hashes, parameters, counts)
 
@@ -54,7 +57,7 @@ def _chip_window(geom: Any, grid: Any) -> Window:
     return Window(c0, r0, max(c1 - c0, 1), max(r1 - r0, 1))
 
 
-def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path) -> None:
+def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path, run_name: str) -> None:
     """Quicklook of the whole pair and one chip per lead, read window by window."""
     from pipeline.align import TileReader
     from pipeline.evidence import write_chips, write_quicklook
@@ -65,6 +68,7 @@ def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path) -> Non
     with TileReader(plan.before, plan.grid, RGB) as rb, TileReader(plan.after, plan.grid, RGB) as ra:
         (sb, _), (sa, _) = rb.sample(QUICKLOOK_PIXELS), ra.sample(QUICKLOOK_PIXELS)
         write_quicklook(_rgb(sb), _rgb(sa), leads, plan.grid, folder / "quicklook.png", dates=dates)
+        write_overlays(_rgb(sb), _rgb(sa), plan.grid, folder, dates, run_name)
         chips = folder / "chips"
         chips.mkdir()
         for i in range(len(leads)):
@@ -73,6 +77,48 @@ def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path) -> Non
             (b, _), (a, _) = rb.read(win, 0), ra.read(win, 0)
             write_chips(_rgb(b), _rgb(a), one, plan.grid.window_transform(win), chips,
                         pad_px=CHIP_PAD_PX, dates=dates)
+
+
+def _to_web_mercator(rgb: np.ndarray, grid: Any) -> tuple[np.ndarray, Any, tuple[int, int]]:
+    """``rgb`` (a decimation of ``grid``) warped to EPSG:3857; NaN outside the data."""
+    from rasterio.crs import CRS
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    from pipeline.evidence import array_transform
+
+    rows, cols = rgb.shape[:2]
+    src_transform = array_transform(grid, rgb.shape)
+    left, bottom, right, top = grid.bounds
+    dst_crs = CRS.from_epsg(3857)
+    transform, width, height = calculate_default_transform(grid.crs, dst_crs, cols, rows,
+                                                           left, bottom, right, top)
+    out = np.full((3, height, width), np.nan, np.float32)
+    reproject(np.moveaxis(rgb, 2, 0), out, src_transform=src_transform, src_crs=grid.crs,
+              src_nodata=np.nan, dst_transform=transform, dst_crs=dst_crs, dst_nodata=np.nan,
+              resampling=Resampling.bilinear)
+    return np.moveaxis(out, 0, 2), transform, (height, width)
+
+
+def write_overlays(before_rgb: np.ndarray, after_rgb: np.ndarray, grid: Any, folder: Path,
+                   dates: tuple[Any, Any], run_name: str) -> None:
+    """Georeferenced true-colour images of both dates for web maps (see the module docstring)."""
+    from PIL import Image
+    from rasterio.warp import transform_bounds
+
+    from pipeline.evidence import stretch_pair
+
+    b, transform, (height, width) = _to_web_mercator(before_rgb, grid)
+    a, _, _ = _to_web_mercator(after_rgb, grid)
+    sb, sa = stretch_pair(b, a)
+    for name, rgb, src in (("before", sb, b), ("after", sa, a)):
+        alpha = np.where(np.isfinite(src).all(axis=2), 255, 0).astype(np.uint8)
+        Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(folder / f"overlay_{name}.png")
+    west, north = transform @ (0, 0)
+    east, south = transform @ (width, height)
+    w, s, e, n = transform_bounds("EPSG:3857", "EPSG:4326", west, south, east, north)
+    doc = {"bounds": [[s, w], [n, e]], "before_date": str(dates[0]), "after_date": str(dates[1]),
+           "run": run_name}
+    (folder / "overlay.json").write_text(json.dumps(doc), encoding="utf-8")
 
 
 def write_run_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFrame,
@@ -85,7 +131,7 @@ def write_run_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFram
     while target.exists():
         target = final.with_name(f"{final.name}-{n}")
         n += 1
-    staging = final.parent / f".staging-{final.name}"
+    staging = final.parent / f".staging-{target.name}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
         staging.mkdir(parents=True)
@@ -97,7 +143,7 @@ def write_run_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFram
             export_leads(analysis.approved, staging / "approved.gpkg", "gpkg")
         shutil.copy2(analysis.detection.score_path, staging / "score.tif")
         shutil.copy2(analysis.detection.class_path, staging / "change_class.tif")
-        write_evidence(plan, leads, staging)
+        write_evidence(plan, leads, staging, target.name)
         (staging / "run.json").write_text(json.dumps(_run_doc(plan, analysis), indent=2,
                                                      ensure_ascii=False, default=str),
                                           encoding="utf-8")

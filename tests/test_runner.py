@@ -1,6 +1,7 @@
 """One pair end to end through pipeline.runner (no Prefect), on a synthetic scene with planted changes."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,11 @@ def test_outputs_are_written(scene, tmp_path):
         assert ds.profile["driver"] == "GTiff" and ds.crs.to_epsg() == 32650
         assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
         assert 0.0 <= float(ds.read(1, masked=True).max()) <= 1.0
+    overlay = json.loads((out / "overlay.json").read_text())
+    (south, west), (north, east) = overlay["bounds"]
+    lead = report.leads[0]
+    assert south < lead["centroid_lat"] < north and west < lead["centroid_lon"] < east
+    assert overlay["run"] == out.name and (out / "overlay_after.png").is_file()
     chips = sorted((out / "chips").glob("*.png"))
     assert [c.stem for c in chips] == report.created
 
