@@ -24,6 +24,8 @@ SIGMAS = (1.0, 2.0, 4.0)
 TRUNCATE = 3.0
 FEATURE_RADIUS = int(TRUNCATE * max(SIGMAS) + 0.5) + 1
 EPS = 0.01  # reflectance floor for ratios
+GREY_BLUE_RED = 0.8  # construction: blue >= 0.8 red after (grey/blue roofs, concrete; not reddish soil)
+BRIGHTER = 1.1       # construction: visible brightness after >= 1.1 x before
 
 
 def band_set_for(roles: set[str] | frozenset[str]) -> str:
@@ -125,7 +127,8 @@ def classify_change(
     With nir/swir: new water (MNDWI turns positive), construction (built-up index rises while
     vegetation stays low), vegetation to bare soil (NDVI collapses, soil-bright), vegetation
     loss (NDVI drops), else OTHER. With RGB only: greenness lost -> BARE_SOIL, brighter and
-    greyer -> CONSTRUCTION, else OTHER. Green-up (crop growth) is never construction.
+    greyer -> CONSTRUCTION, else OTHER. Green-up (crop growth), harvest and ploughing are never construction
+    (tested on the Slovenia NDVI series, ``tests/test_clouds_phenology.py``).
     """
     ib, ia = indices(before), indices(after)
     out = np.full(changed.shape, int(ChangeClass.OTHER), np.uint8)
@@ -133,7 +136,13 @@ def classify_change(
         dndvi = ia["ndvi"] - ib["ndvi"]
         veg_loss = dndvi < -0.15
         bare = veg_loss & (ia["ndvi"] < 0.3) & (ia["ndbi"] <= 0.05)
-        built = (ia["ndbi"] - ib["ndbi"] > 0.05) & (ia["ndvi"] < 0.3) & (ia["ndbi"] > 0.05) & (dndvi < 0.05)
+        # soil and roofs/concrete both raise NDBI; soil is reddish (blue well below red), built
+        # surfaces are grey or blue and brighter in the visible: without that, every harvest
+        # or fresh ploughing would read as construction
+        grey = after["blue"] >= GREY_BLUE_RED * after["red"]
+        brighter = ia["bright"] >= BRIGHTER * ib["bright"]
+        built = ((ia["ndbi"] - ib["ndbi"] > 0.05) & (ia["ndvi"] < 0.3) & (ia["ndbi"] > 0.05)
+                 & (dndvi < 0.05) & grey & brighter)
         water = (ia["mndwi"] > 0.1) & (ib["mndwi"] < 0.0)
         out[veg_loss] = ChangeClass.VEGETATION_LOSS
         out[bare] = ChangeClass.BARE_SOIL

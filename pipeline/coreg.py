@@ -8,6 +8,8 @@ a pixel) and what blurs every edge into a false change.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from scipy import ndimage
 from skimage.registration import phase_cross_correlation
@@ -48,6 +50,22 @@ def estimate_shift(
     if abs(dy) > max_shift or abs(dx) > max_shift:
         return (0.0, 0.0)
     return (round(dy, 3), round(dx, 3))
+
+
+def stack_brightness(stack: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Mean of the visible bands (red, green, blue where present, else every band): the image
+    phase correlation is run on, since it carries the structure of every sensor."""
+    roles = [r for r in ("red", "green", "blue") if r in stack] or list(stack)
+    if not roles:
+        raise ConfigError("coreg", "empty band stack")
+    return np.mean([np.asarray(stack[r], np.float32) for r in roles], axis=0)
+
+
+def estimate_stack_shift(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray],
+                         max_shift: float = MAX_SHIFT_PX) -> tuple[float, float]:
+    """:func:`estimate_shift` on the brightness of two band stacks (full resolution: the shift
+    of a decimated sample is in decimated pixels and blind to sub-pixel misregistration)."""
+    return estimate_shift(stack_brightness(before), stack_brightness(after), max_shift=max_shift)
 
 
 def apply_shift(band: np.ndarray, dy: float, dx: float) -> np.ndarray:

@@ -25,6 +25,7 @@ from rasterio.windows import Window
 
 from models.base import BandStack, Detector
 from pipeline.classes import ChangeClass
+from pipeline.coreg import estimate_stack_shift
 from pipeline.errors import AlignmentError, ConfigError, OutputError, SensorError
 from pipeline.grid import Grid
 from pipeline.patches import clean_mask, label_patches, patch_frame, remove_small, vectorise
@@ -126,9 +127,33 @@ def _profile(grid: Grid, dtype: str, nodata: float | int | None, compress: str |
                 blockxsize=256, blockysize=256, BIGTIFF="IF_SAFER", **extra)
 
 
+SHIFT_WINDOW = 1024
+"""Side of the central full-resolution window the sub-pixel shift is estimated on."""
+
+
+def full_resolution_shift(before: BandReader, after: BandReader, grid: Grid,
+                          size: int = SHIFT_WINDOW) -> tuple[float, float]:
+    """Shift of the after date onto the before date, by phase correlation on a central
+    ``size``-square window read at full resolution (``read(window, 0)``)."""
+    h, w = min(size, grid.height), min(size, grid.width)
+    win = Window((grid.width - w) // 2, (grid.height - h) // 2, w, h)
+    b, vb = before.read(win, 0)
+    a, va = after.read(win, 0)
+    ok = np.asarray(vb, bool) & np.asarray(va, bool)
+    common = [r for r in b if r in a]
+    bb = {r: np.where(ok, b[r], np.nan) for r in common}
+    aa = {r: np.where(ok, a[r], np.nan) for r in common}
+    return estimate_stack_shift(bb, aa)
+
+
 def fit_scene(before: BandReader, after: BandReader, detector: Detector,
-              max_pixels: int) -> dict[str, Any]:
-    """Fit the detector's scene parameters on both readers' decimated samples."""
+              max_pixels: int, grid: Grid | None = None) -> dict[str, Any]:
+    """Fit the detector's scene parameters on both readers' decimated samples.
+
+    A detector that co-registers (its scene has a ``shift``) estimated it on the decimated
+    sample, in decimated pixels; with ``grid`` given it is replaced by
+    :func:`full_resolution_shift`, the shift in grid pixels that ``detect`` applies.
+    """
     sb, vb = before.sample(max_pixels)
     sa, va = after.sample(max_pixels)
     for reader, bands in ((before, sb), (after, sa)):
@@ -139,7 +164,11 @@ def fit_scene(before: BandReader, after: BandReader, detector: Detector,
     valid = np.asarray(vb, bool) & np.asarray(va, bool)
     if not valid.any():
         raise AlignmentError(_source(after), "no pixel is valid on both dates (all nodata or cloud)")
-    return detector.fit_scene(sb, sa, valid)
+    scene = detector.fit_scene(sb, sa, valid)
+    if grid is not None and "shift" in scene:
+        dy, dx = full_resolution_shift(before, after, grid)
+        scene["shift"] = [float(dy), float(dx)]
+    return scene
 
 
 def _first_pass(before: BandReader, after: BandReader, grid: Grid, detector: Detector,
@@ -228,7 +257,7 @@ def detect_pair(
     except OSError as exc:
         raise OutputError(workdir, f"cannot create work folder ({exc.strerror or exc})") from None
     threshold = detector.threshold if params.threshold is None else params.threshold
-    scene = fit_scene(before, after, detector, params.sample_pixels)
+    scene = fit_scene(before, after, detector, params.sample_pixels, grid)
 
     score_tmp, score_path, class_path = (workdir / ".score.tmp.tif", workdir / SCORE_FILE,
                                          workdir / CLASS_FILE)

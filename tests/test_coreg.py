@@ -41,3 +41,43 @@ def test_implausible_shift_is_refused() -> None:
 def test_blank_input_gives_zero() -> None:
     z = np.zeros((32, 32), np.float32)
     assert estimate_shift(z, z) == (0.0, 0.0)
+
+
+def test_driver_estimates_the_shift_at_full_resolution() -> None:
+    """fit_scene's decimated sample cannot see a sub-pixel shift; the driver re-estimates it on a
+    central full-resolution window and that is the shift the detector applies."""
+    from rasterio.transform import from_origin
+    from rasterio.windows import Window
+
+    from pipeline.detect import fit_scene
+    from pipeline.grid import Grid
+
+    dy, dx = 0.6, -0.4
+    before = _texture(7, (600, 600))
+    after = ndimage.shift(before, (-dy, -dx), order=3, mode="grid-wrap")
+
+    class Reader:
+        def __init__(self, band: np.ndarray) -> None:
+            self.band = band
+
+        def read(self, window: Window, halo: int = 0):
+            r, c, h, w = int(window.row_off), int(window.col_off), int(window.height), int(window.width)
+            v = self.band[r:r + h, c:c + w]
+            return {k: v.copy() for k in ("red", "green", "blue")}, np.ones(v.shape, bool)
+
+        def sample(self, max_pixels: int):
+            v = self.band[::10, ::10]
+            return {k: v.copy() for k in ("red", "green", "blue")}, np.ones(v.shape, bool)
+
+    class ShiftingDetector:
+        name, version, halo, threshold = "stub", "0", 0, 0.5
+        required_roles = frozenset({"red", "green", "blue"})
+
+        def fit_scene(self, b, a, valid):
+            return {"shift": list(estimate_shift(b["red"], a["red"]))}
+
+    grid = Grid("EPSG:32650", from_origin(0, 6000, 10, 10), 600, 600)
+    decimated = fit_scene(Reader(before), Reader(after), ShiftingDetector(), 3600)
+    assert abs(decimated["shift"][0] - dy) > 0.3  # the sample's own estimate is in the wrong pixels
+    scene = fit_scene(Reader(before), Reader(after), ShiftingDetector(), 3600, grid)
+    assert scene["shift"] == pytest.approx([dy, dx], abs=0.1)

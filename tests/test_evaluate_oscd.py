@@ -72,7 +72,8 @@ def test_city_read_onto_label_grid(oscd_root: Path) -> None:
 
 def test_evaluate_finds_planted_change(oscd_root: Path) -> None:
     rec = evaluate_oscd(oscd_root, NaiveCVADetector(), progress=lambda m: None)
-    assert set(rec) == {"pooled", "cities", "detector", "seconds"}
+    assert set(rec) == {"pooled", "cities", "detector", "postprocess", "seconds"}
+    assert rec["postprocess"]["mmu_pixels"] == 4 and rec["postprocess"]["opening_radius_px"] == 1
     assert set(rec["cities"]) == {"alpha", "beta"}
     assert {"precision", "recall", "f1", "iou"} <= set(rec["pooled"])
     assert rec["pooled"]["recall"] > 0.8
@@ -96,3 +97,15 @@ def test_cli_writes_json_and_reports_errors(oscd_root: Path, tmp_path: Path) -> 
         assert run_app(app) == 2
     finally:
         sys.argv = argv
+
+
+def test_cli_raw_scores_the_pixel_mask(oscd_root: Path, tmp_path: Path) -> None:
+    recs = {}
+    for flag in ([], ["--raw"]):
+        out = tmp_path / f"r{len(flag)}.json"
+        res = CliRunner().invoke(app, ["evaluate", "oscd", str(oscd_root), "--cities", "alpha",
+                                       "--detector", "naive", "--json", str(out), *flag])
+        assert res.exit_code == 0, res.output
+        recs[bool(flag)] = json.loads(out.read_text())
+    assert recs[True]["postprocess"]["mmu_pixels"] == 1 and recs[True]["postprocess"]["opening_radius_px"] == 0
+    assert recs[False]["postprocess"]["mmu_pixels"] == 4

@@ -3,15 +3,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pipeline.cli.main import evaluate_app
 
+if TYPE_CHECKING:
+    from pipeline.evaluate.runner import PostProcess
+
 DetectorOpt = typer.Option(None, "--detector", help="Detector name (default: the default detector; 'naive' = CVA + Otsu).")
 JsonOpt = typer.Option(..., "--json", help="Write the JSON record here.", dir_okay=False)
 ThresholdOpt = typer.Option(None, "--threshold", help="Override the detector's score threshold.")
+RawOpt = typer.Option(False, "--raw", help="Score the pixel mask as is, without the product's clean-up "
+                      "(3x3 square opening + minimum mapping unit, on by default for every detector).")
+
+
+def _post(raw: bool) -> PostProcess:
+    from pipeline.evaluate.runner import PostProcess
+
+    return PostProcess.raw() if raw else PostProcess()
 
 
 def write_json(path: Path, record: dict[str, Any]) -> None:
@@ -34,13 +45,14 @@ def oscd_cmd(
     detector: str = DetectorOpt,
     json_out: Path = JsonOpt,
     threshold: float = ThresholdOpt,
+    raw: bool = RawOpt,
 ) -> None:
     """Per-city and pooled precision/recall/F1/IoU on the OSCD layout."""
     from pipeline.evaluate.baselines import resolve_detector
     from pipeline.evaluate.oscd import evaluate_oscd
 
     names = [c.strip() for c in cities.split(",") if c.strip()] if cities else None
-    write_json(json_out, evaluate_oscd(root, resolve_detector(detector), names, threshold=threshold))
+    write_json(json_out, evaluate_oscd(root, resolve_detector(detector), names, threshold=threshold, post=_post(raw)))
 
 
 @evaluate_app.command("roi")
@@ -52,6 +64,7 @@ def roi_cmd(
     detector: str = DetectorOpt,
     json_out: Path = JsonOpt,
     threshold: float = ThresholdOpt,
+    raw: bool = RawOpt,
 ) -> None:
     """Detection rate on change pixels and false-alarm rate on unchanged pixels."""
     from pipeline.evaluate.baselines import resolve_detector
@@ -62,7 +75,8 @@ def roi_cmd(
             from pipeline.errors import InputError
 
             raise InputError(p, "no such file")
-    write_json(json_out, evaluate_roi(before, after, change_mask, unchanged_mask, resolve_detector(detector), threshold=threshold))
+    write_json(json_out, evaluate_roi(before, after, change_mask, unchanged_mask, resolve_detector(detector), threshold=threshold,
+                                       post=_post(raw)))
 
 
 @evaluate_app.command("pairs")
@@ -71,9 +85,11 @@ def pairs_cmd(
     detector: str = DetectorOpt,
     json_out: Path = JsonOpt,
     threshold: float = ThresholdOpt,
+    raw: bool = RawOpt,
 ) -> None:
     """Per-pair and pooled precision/recall/F1/IoU on un-georeferenced pairs."""
     from pipeline.evaluate.baselines import resolve_detector
     from pipeline.evaluate.pairs import evaluate_pairs
 
-    write_json(json_out, evaluate_pairs(root, resolve_detector(detector), threshold=threshold))
+    write_json(json_out, evaluate_pairs(root, resolve_detector(detector), threshold=threshold,
+                                       post=_post(raw)))

@@ -25,12 +25,13 @@ from rasterio.warp import Resampling, reproject
 from models.base import Detector
 from pipeline.errors import InputError, TileError
 from pipeline.evaluate.metrics import Confusion, pooled
-from pipeline.evaluate.runner import run_pair
+from pipeline.evaluate.runner import PostProcess, run_pair
 
 S2_ROLES: dict[str, str] = {
     "blue": "B02", "green": "B03", "red": "B04", "nir": "B08", "swir1": "B11", "swir2": "B12",
 }
 S2_SCALE = 1.0 / 10_000.0
+S2_PIXEL_AREA = 100.0  # m2 of the 10 m label grid (the minimum mapping unit is in m2)
 
 Progress = Callable[[str], None]
 
@@ -110,8 +111,12 @@ def evaluate_oscd(
     cities: Sequence[str] | None = None,
     progress: Progress | None = None,
     threshold: float | None = None,
+    post: PostProcess | None = None,
 ) -> dict[str, Any]:
-    """Score ``detector`` on each city; the JSON record of ``landpatrol evaluate oscd``."""
+    """Score ``detector`` on each city; the JSON record of ``landpatrol evaluate oscd``.
+
+    ``post`` is the clean-up scored (default: the product's, see :class:`PostProcess`)."""
+    post = post or PostProcess()
     say = progress or (lambda msg: print(msg, file=sys.stderr))
     names = list(cities) if cities else labelled_cities(root)
     available = set(labelled_cities(root))
@@ -123,13 +128,15 @@ def evaluate_oscd(
     for name in names:
         t = time.perf_counter()
         city = read_city(root, name)
-        res = run_pair(detector, city.before, city.after, str(root / "images" / name), threshold)
+        res = run_pair(detector, city.before, city.after, str(root / "images" / name), threshold,
+                       post=post, pixel_area=S2_PIXEL_AREA)
         per_city[name] = Confusion.from_masks(res.mask, city.label)
         say(f"oscd {name}: f1={per_city[name].f1:.3f} ({time.perf_counter() - t:.1f}s)")
     return {
         "pooled": pooled(per_city.values()).to_dict(),
         "cities": {k: v.to_dict() for k, v in per_city.items()},
         "detector": describe(detector, threshold),
+        "postprocess": post.describe(S2_PIXEL_AREA),
         "seconds": round(time.perf_counter() - t0, 2),
     }
 

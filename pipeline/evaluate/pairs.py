@@ -19,7 +19,7 @@ from pipeline.errors import InputError
 from pipeline.evaluate.images import PICTURE_SUFFIXES, read_mask, read_stack
 from pipeline.evaluate.metrics import Confusion, pooled
 from pipeline.evaluate.oscd import describe
-from pipeline.evaluate.runner import run_pair
+from pipeline.evaluate.runner import PostProcess, run_pair
 
 IMAGE_SUFFIXES = PICTURE_SUFFIXES | {".tif", ".tiff"}
 
@@ -71,8 +71,12 @@ def evaluate_pairs(
     progress: Callable[[str], None] | None = None,
     threshold: float | None = None,
     only: set[str] | None = None,
+    post: PostProcess | None = None,
 ) -> dict[str, Any]:
-    """The JSON record of ``landpatrol evaluate pairs``; ``only`` restricts to named pairs."""
+    """The JSON record of ``landpatrol evaluate pairs``; ``only`` restricts to named pairs.
+
+    The pictures carry no pixel size, so the minimum mapping unit is ``post.min_pixels``."""
+    post = post or PostProcess()
     say = progress or (lambda msg: print(msg, file=sys.stderr))
     t0 = time.perf_counter()
     per_pair: dict[str, Confusion] = {}
@@ -85,12 +89,13 @@ def evaluate_pairs(
         for path, arr in ((pair.after, next(iter(a.values()))), (pair.label, truth)):
             if arr.shape != shape:
                 raise InputError(path, f"is {arr.shape}, {pair.before.name} is {shape}")
-        res = run_pair(detector, b, a, str(pair.before), threshold)
+        res = run_pair(detector, b, a, str(pair.before), threshold, post=post)
         per_pair[pair.name] = Confusion.from_masks(res.mask, truth)
         say(f"pairs {pair.name}: f1={per_pair[pair.name].f1:.3f}")
     return {
         "pooled": pooled(per_pair.values()).to_dict(),
         "pairs": {k: v.to_dict() for k, v in per_pair.items()},
         "detector": describe(detector, threshold),
+        "postprocess": post.describe(),
         "seconds": round(time.perf_counter() - t0, 2),
     }

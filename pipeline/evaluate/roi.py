@@ -18,7 +18,7 @@ from pipeline.errors import InputError
 from pipeline.evaluate.images import read_mask, read_stack
 from pipeline.evaluate.metrics import Confusion
 from pipeline.evaluate.oscd import describe
-from pipeline.evaluate.runner import run_pair
+from pipeline.evaluate.runner import PostProcess, run_pair
 
 
 def evaluate_roi(
@@ -29,8 +29,10 @@ def evaluate_roi(
     detector: Detector,
     progress: Callable[[str], None] | None = None,
     threshold: float | None = None,
+    post: PostProcess | None = None,
 ) -> dict[str, Any]:
-    """The JSON record of ``landpatrol evaluate roi``."""
+    """The JSON record of ``landpatrol evaluate roi`` (``post``: see :class:`PostProcess`)."""
+    post = post or PostProcess()
     say = progress or (lambda msg: print(msg, file=sys.stderr))
     t0 = time.perf_counter()
     b, a = read_stack(before), read_stack(after)
@@ -43,7 +45,7 @@ def evaluate_roi(
             raise InputError(path, f"mask is {m.shape}, images are {shape}")
     if np.any(changed & unchanged):
         raise InputError(unchanged_mask, "overlaps the change mask")
-    res = run_pair(detector, b, a, str(before), threshold)
+    res = run_pair(detector, b, a, str(before), threshold, post=post)
     truth = changed
     scored = changed | unchanged
     conf = Confusion.from_masks(res.mask, truth, scored)
@@ -55,5 +57,6 @@ def evaluate_roi(
         "unchanged_pixels": int(unchanged.sum()),
         "confusion": conf.to_dict(),
         "detector": describe(detector, threshold),
+        "postprocess": post.describe(),
         "seconds": round(time.perf_counter() - t0, 2),
     }
