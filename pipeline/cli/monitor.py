@@ -16,6 +16,9 @@ def quiet_prefect() -> None:
     flow's logs still reach a Prefect server's UI when ``PREFECT_API_URL`` points at one."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    # The temporary local server takes ~10 s on an idle 2-core machine; Prefect gives up after
+    # 20 s, which a busy machine exceeds. Wait longer rather than fail the run.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def run_monitor(region_dir: Path, ledger_url: str, out: Path | None) -> list:
