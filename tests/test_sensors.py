@@ -5,9 +5,8 @@ from datetime import date
 import pytest
 
 from pipeline.errors import ConfigError, SensorError
-from pipeline.sensors import (
-    PROFILES, band_indexes, band_key, date_from_metadata, date_from_name, get_profile, guess_sensor,
-)
+from pipeline.io.dates import date_from_metadata, date_from_name
+from pipeline.sensors import PROFILES, band_indexes, band_key, get_profile, guess_sensor
 
 
 def test_profiles_cover_the_cli_choices_and_roles() -> None:
@@ -90,6 +89,7 @@ def test_wrong_explicit_sensor_for_band_count() -> None:
         ("S2B_MSIL2A_20210615T031539_N0300_R118_T50RPV_20210615T062335.SAFE", date(2021, 6, 15)),
         ("farm_2021-03-04_drone.tif", date(2021, 3, 4)),
         ("gf2_20190917.tif", date(2019, 9, 17)),
+        ("uav_2022_08_30_ortho.tif", date(2022, 8, 30)),
     ],
 )
 def test_date_from_name(name: str, expected: date) -> None:

@@ -16,7 +16,7 @@ Nodata: a band's declared nodata value and GDAL masks are honoured when reading
 
 Acquisition date, strongest first: the ``acquired`` argument; acquisition tags in metadata
 (ENVI ``acquisition time``, ``ACQUISITION_DATE``, ``DATE_ACQUIRED``, ``SENSING_TIME``); dates in
-file or folder names (:func:`pipeline.sensors.date_from_name`); ``TIFFTAG_DATETIME``.
+file or folder names (:func:`pipeline.io.dates.date_from_name`); ``TIFFTAG_DATETIME``.
 """
 from __future__ import annotations
 
@@ -38,9 +38,8 @@ from rasterio.windows import Window
 
 from pipeline.errors import ConfigError, SensorError, TileError
 from pipeline.grid import Grid
-from pipeline.sensors import (
-    SensorProfile, band_indexes, date_from_metadata, date_from_name, get_profile, guess_sensor,
-)
+from pipeline.io.dates import date_from_metadata, date_from_name
+from pipeline.sensors import SensorProfile, band_indexes, get_profile, guess_sensor
 
 CLOUD_PROBABILITY_MIN = 40
 SCL_CLOUD_CLASSES = (3, 8, 9, 10)
