@@ -2,7 +2,9 @@
 
 A region is a folder (or STAC ItemCollection JSON) of dated tiles plus its zones
 (:mod:`pipeline.region`). Pairs are processed in date order; a pair already recorded in the
-ledger is skipped, so a scheduled run only does the work new tiles brought.
+ledger is skipped, so a scheduled run only does the work new tiles brought. The region's
+responsibility zones (``patrol_zones.*``) are put into the ledger first, so the leads a run
+creates are assigned to the team of the zone that holds them.
 """
 from __future__ import annotations
 
@@ -10,15 +12,80 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from sqlalchemy import select
 
 from flows.detect_changes import retry_transient, run_request
+from pipeline.errors import ZoneError
 from pipeline.region import Region, load_region, successive_pairs
 from pipeline.runner import PairRequest
+
+#: columns a responsibility-zone layer needs (``name``, ``unit`` are optional)
+PATROL_ZONE_COLUMNS = ("code", "level", "persons")
 
 
 @task(name="load-region", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient)
 def load_region_task(path: Path) -> Region:
     return load_region(path)
+
+
+def upsert_patrol_zones(ledger_url: str, region: Region, by: str = "monitor-region") -> list[str]:
+    """Add the region's responsibility zones the ledger lacks (by ``code``); returns the codes
+    added. A zone already there is left as it is (the ledger has no zone update), so a rerun
+    adds nothing and fails on nothing. The layer is checked whole before anything is written."""
+    import geopandas as gpd
+
+    from pipeline.ledger import Ledger
+    from pipeline.ledger.schema_work import PatrolZone
+
+    path = region.patrol_zones_path
+    if path is None:
+        return []
+    try:
+        frame = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own DataSourceError, among others
+        raise ZoneError(path, f"cannot read responsibility zones ({exc.__class__.__name__})") from exc
+    missing = [c for c in PATROL_ZONE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ZoneError(path, f"responsibility zones need columns {', '.join(missing)}")
+    if frame.crs is None:
+        raise ZoneError(path, "responsibility-zone layer has no CRS")
+    frame = frame.to_crs(4326)
+    codes = [str(c).strip() for c in frame["code"]]
+    if any(not c for c in codes) or len(set(codes)) != len(codes):
+        raise ZoneError(path, "every responsibility zone needs its own non-empty code")
+    for code, level, persons in zip(codes, frame["level"], frame["persons"]):
+        if not _text(persons):
+            raise ZoneError(path, f"responsibility zone {code} names no persons")
+        if not _whole(level):
+            raise ZoneError(path, f"responsibility zone {code}: level {level!r} is not a whole number")
+    with Ledger.open(ledger_url) as led:
+        known = led.read(lambda c: set(c.execute(select(PatrolZone.code)).scalars()))
+        added = []
+        for code, row in zip(codes, frame.to_dict("records")):
+            if code in known:
+                continue
+            led.add_patrol_zone(code=code, geometry=row["geometry"], level=int(float(row["level"])),
+                                persons=str(row["persons"] or ""), by=by,
+                                name=_text(row.get("name")), unit=_text(row.get("unit")),
+                                region=region.name)
+            added.append(code)
+    return added
+
+
+def _whole(value: Any) -> bool:
+    try:
+        return float(value) == int(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value != value or not str(value).strip() else str(value).strip()
+
+
+@task(name="patrol-zones", retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=retry_transient)
+def patrol_zones_task(ledger_url: str, region: Region) -> list[str]:
+    return upsert_patrol_zones(ledger_url, region)
 
 
 def column_map_path(region: Region) -> Path | None:
@@ -57,6 +124,9 @@ def monitor_region(region_dir: Path, ledger: str | None = None,
     logger = get_run_logger()
     ledger_url = ledger or default_ledger_url()
     region = load_region_task(Path(region_dir))
+    added = patrol_zones_task(ledger_url, region)
+    if added:
+        logger.info("responsibility zones added to the ledger: %s", ", ".join(added))
     requests = pair_requests(region, ledger_url, Path(out) if out else None)
     logger.info("region %s: %d tile(s), %d successive pair(s)", region.name, len(region.tiles),
                 len(requests))

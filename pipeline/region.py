@@ -2,13 +2,13 @@
 
 A region is either a folder (layout in ``data/README.md``)::
 
-    <region>/tiles/...  zones.geojson|gpkg|shp  [approvals.*]  [region.yaml]
+    <region>/tiles/...  zones.geojson|gpkg|shp  [approvals.*]  [patrol_zones.*]  [region.yaml]
 
 or a STAC ItemCollection JSON file (see :func:`_load_stac`). :func:`load_region` only lists
 tiles and finds their acquisition dates; it opens no pixels. A date in a tile's file name wins
-(no I/O); a tile without one is opened with :func:`pipeline.io.tiles.open_tile` for its
-metadata date (or, while that module is absent, its ``ACQUISITION_DATE``/``TIFFTAG_DATETIME``
-tag). Two tiles of one date are an error naming both: the pair between them is meaningless.
+(no I/O, :func:`pipeline.io.dates.date_from_name`); a tile without one is opened with
+:func:`pipeline.io.tiles.open_tile` for its metadata date. Two tiles of one date are an error
+naming both: the pair between them is meaningless.
 """
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ class Region:
     zones_path: Path
     approvals_path: Path | None = None
     config: dict[str, Any] = field(default_factory=dict)  # region.yaml as read
+    # responsibility zones (分片包干: code, name, level, unit, persons) the region flow puts
+    # into the ledger before its pairs run, so new leads are assigned to their team
+    patrol_zones_path: Path | None = None
 
     @property
     def sensor(self) -> str | None:
@@ -126,16 +129,13 @@ def _tile_candidates(folder: Path) -> list[Path]:
 
 
 def _tile_date(path: Path, sensor: str | None) -> date:
+    """The date in the file name (no I/O), else the tile's metadata date."""
+    from pipeline.io.dates import date_from_name
+    from pipeline.io.tiles import open_tile
+
     found = date_from_name(path.name)
     if found is not None:
-        return found
-    try:
-        from pipeline.io.tiles import open_tile
-    except ImportError:  # tile module not installed: read the date tags ourselves
-        found = date_from_tags(path)
-        if found is None:
-            raise TileError(path, "no acquisition date in the file name or metadata") from None
-        return found
+        return found[0]
     return open_tile(path, sensor=sensor).acquired
 
 
@@ -163,8 +163,9 @@ def _build(
     if zones is None:
         raise ZoneError(layers, "no zones layer (zones.gpkg, zones.geojson or zones.shp)")
     approvals = _find_layer(layers, config, "approvals")
+    patrol_zones = _find_layer(layers, config, "patrol_zones")
     ordered = _check_dates(sorted(tiles, key=lambda t: t.acquired), root)
-    return Region(name, code, root, tuple(ordered), zones, approvals, config)
+    return Region(name, code, root, tuple(ordered), zones, approvals, config, patrol_zones)
 
 
 def _check_dates(tiles: list[TileEntry], root: Path) -> list[TileEntry]:
@@ -177,66 +178,6 @@ def _check_dates(tiles: list[TileEntry], root: Path) -> list[TileEntry]:
 
 
 # --- dates from file names and tags (no pipeline.io.tiles needed) ---------------------------
-
-_ISO_RE = re.compile(r"(?<!\d)(\d{4})[-_.](\d{2})[-_.](\d{2})(?!\d)")
-_LANDSAT_ID_RE = re.compile(r"(?<![A-Z0-9])L[CEMOT]\d{7}(\d{4})(\d{3})[A-Z]{3}\d{2}")
-_COMPACT_RE = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?=T\d{6}|(?!\d))")
-
-
-def date_from_name(name: str) -> date | None:
-    """Acquisition date written in a file name, or None. Tried in order: an ISO date
-    (``2002-07-12``, ``2002_07_12``), a pre-collection Landsat scene id (``LT5 120038 2002 193
-    BJC00``: year + day of year), the first compact date (``20020712``, ``20200315T023551``;
-    Landsat collection and Sentinel-2 names put the acquisition date first)."""
-    m = _ISO_RE.search(name)
-    if m and (found := _ymd(*m.groups())):
-        return found
-    if found := _landsat_date(name):
-        return found
-    for m in _COMPACT_RE.finditer(name):
-        if found := _ymd(*m.groups()):
-            return found
-    return None
-
-
-def _landsat_date(name: str) -> date | None:
-    m = _LANDSAT_ID_RE.search(name)
-    if not m:
-        return None
-    year, doy = int(m.group(1)), int(m.group(2))
-    if not (1972 <= year <= 2100 and 1 <= doy <= 366):
-        return None
-    try:
-        return date.fromordinal(date(year, 1, 1).toordinal() + doy - 1)
-    except ValueError:
-        return None
-
-
-def _ymd(y: str, m: str, d: str) -> date | None:
-    try:
-        found = date(int(y), int(m), int(d))
-    except ValueError:
-        return None
-    return found if 1972 <= found.year <= 2100 else None
-
-
-def date_from_tags(path: Path) -> date | None:
-    """``ACQUISITION_DATE`` or ``TIFFTAG_DATETIME`` of a raster (fallback reader only)."""
-    import rasterio
-    from rasterio.errors import RasterioIOError
-
-    try:
-        with rasterio.open(path) as ds:
-            tags = ds.tags()
-    except RasterioIOError as exc:
-        raise TileError(path, f"cannot be opened as a raster ({exc})") from exc
-    for key in ("ACQUISITION_DATE", "DATE_ACQUIRED", "TIFFTAG_DATETIME"):
-        value = tags.get(key, "")
-        m = re.match(r"(\d{4})[-:](\d{2})[-:](\d{2})", value)
-        if m and (found := _ymd(*m.groups())):
-            return found
-    return None
-
 
 # --- STAC ItemCollection regions ------------------------------------------------------------
 
@@ -300,7 +241,7 @@ def _stac_tile(item: Any, source: Path, sensor: str | None) -> TileEntry:
 
 def _stac_layers(extra: Mapping[str, Any], source: Path) -> dict[str, str]:
     found: dict[str, str] = {}
-    for key in ("zones", "approvals"):
+    for key in ("zones", "approvals", "patrol_zones"):
         for k, asset in (extra.get("assets") or {}).items():
             if k == key or key in (asset.get("roles") or []):
                 found.setdefault(key, str(_href(asset["href"], source)))

@@ -13,8 +13,6 @@ from affine import Affine
 from pipeline.errors import ConfigError, InputError, TileError, ZoneError
 from pipeline.region import (
     TileEntry,
-    date_from_name,
-    date_from_tags,
     load_region,
     region_code,
     successive_pairs,
@@ -42,31 +40,6 @@ def _region(root: Path, names: list[str], zones: bool = True) -> Path:
     if zones:
         (root / "zones.geojson").write_text(ZONES)
     return root
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("LT51200382002193BJC00_Nanjing", date(2002, 7, 12)),           # year + day of year
-        ("S2A_MSIL1C_20200315T023551_N0209_R089_T50RQV_20200316T060000", date(2020, 3, 15)),
-        ("LC08_L1TP_120038_20200315_20200325_01_T1.tif", date(2020, 3, 15)),
-        ("drone_2023-11-02_ortho.tif", date(2023, 11, 2)),
-        ("tile_2019_05_01.tif", date(2019, 5, 1)),
-        ("scene.tif", None),
-        ("x_20191399.tif", None),                                        # not a real date
-        ("id_123456789.tif", None),                                      # 9 digits: not a date
-    ],
-)
-def test_date_from_name(name: str, expected: date | None) -> None:
-    assert date_from_name(name) == expected
-
-
-def test_date_from_tags(tmp_path: Path) -> None:
-    assert date_from_tags(_tif(tmp_path / "a.tif", {"TIFFTAG_DATETIME": "2001:02:03 00:00:00"})) \
-        == date(2001, 2, 3)
-    assert date_from_tags(_tif(tmp_path / "b.tif", {"ACQUISITION_DATE": "2004-05-06"})) \
-        == date(2004, 5, 6)
-    assert date_from_tags(_tif(tmp_path / "c.tif")) is None
 
 
 def test_folder_region_pairs_in_date_order(tmp_path: Path) -> None:
@@ -238,3 +211,64 @@ def test_demo_region() -> None:
     with rasterio.open(before.path) as ds:
         assert ds.count == 6 and ds.descriptions[3] == "nir"
         assert ds.tags()["ACQUISITION_DATE"] == before.acquired.isoformat()
+
+
+def test_patrol_zones_layer_found_like_the_others(tmp_path: Path) -> None:
+    root = _region(tmp_path / "r", ["a_2019-03-01.tif"])
+    assert load_region(root).patrol_zones_path is None
+    (root / "patrol_zones.geojson").write_text(ZONES)
+    assert load_region(root).patrol_zones_path == root.resolve() / "patrol_zones.geojson"
+    (root / "teams.geojson").write_text(ZONES)
+    (root / "region.yaml").write_text("patrol_zones: teams.geojson\n", encoding="utf-8")
+    assert load_region(root).patrol_zones_path == root.resolve() / "teams.geojson"
+    (root / "region.yaml").write_text("patrol_zones: gone.geojson\n", encoding="utf-8")
+    with pytest.raises(ZoneError, match="patrol_zones"):
+        load_region(root)
+
+
+def test_demo_patrol_zones_go_into_the_ledger_once(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from flows.monitor_region import upsert_patrol_zones
+    from pipeline.ledger import Ledger
+    from pipeline.ledger.patrols import zone_for
+    from pipeline.ledger.schema_work import PatrolZone
+    from sqlalchemy import select
+
+    region = load_region(REPO / "data" / "demo" / "nanjing")
+    assert region.patrol_zones_path is not None
+    layer = gpd.read_file(region.patrol_zones_path)
+    zones = gpd.read_file(region.zones_path)
+    metric = layer.to_crs(32650).geometry
+    for zone in zones.to_crs(32650).geometry:  # every protected zone lies in one responsibility zone
+        assert max(metric.intersection(zone).area) / zone.area > 0.95
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    assert sorted(upsert_patrol_zones(url, region)) == sorted(layer["code"])
+    assert upsert_patrol_zones(url, region) == []  # a rerun adds nothing and fails on nothing
+    with Ledger.open(url) as led:
+        centre = zones.geometry.iloc[0].representative_point()
+        found = led.read(lambda c: zone_for(c, shapely.buffer(centre, 1e-4)))
+        assert found is not None and len(found["persons"]) >= 2
+        stored = led.read(lambda c: c.execute(select(PatrolZone.code, PatrolZone.name)).all())
+        assert sorted(stored) == sorted(zip(layer["code"], layer["name"]))
+
+
+def test_bad_patrol_zones_layer_fails_before_writing(tmp_path: Path) -> None:
+    from flows.monitor_region import upsert_patrol_zones
+
+    root = _region(tmp_path / "r", ["a_2019-03-01.tif"])
+    square = {"type": "Polygon", "coordinates": [[[118, 32], [118.1, 32], [118.1, 32.1], [118, 32]]]}
+    layer = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": square, "properties": {"code": "A", "level": 2, "persons": "x,y"}},
+        {"type": "Feature", "geometry": square, "properties": {"code": "B", "level": 2, "persons": ""}}]}
+    (root / "patrol_zones.geojson").write_text(json.dumps(layer))
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    with pytest.raises(ZoneError, match="B names no persons"):
+        upsert_patrol_zones(url, load_region(root))
+    from pipeline.ledger import Ledger
+    from pipeline.ledger.schema_work import PatrolZone
+    from sqlalchemy import func, select
+
+    with Ledger.open(url) as led:
+        assert led.read(lambda c: c.execute(select(func.count()).select_from(PatrolZone)).scalar()) == 0

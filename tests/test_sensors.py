@@ -99,6 +99,8 @@ def test_date_from_name(name: str, expected: date) -> None:
 
 def test_no_date_in_name_or_bad_dates() -> None:
     assert date_from_name("scene.tif") is None
+    assert date_from_name("x_20191399.tif") is None      # not a real date
+    assert date_from_name("id_123456789.tif") is None    # 9 digits: not a date
     assert date_from_name("scene_20211345.tif") is None  # month 13
     assert date_from_name("id_123456789.tif") is None    # 9 digits is not a date
     assert date_from_metadata("2000:05:03 10:11:12") == date(2000, 5, 3)

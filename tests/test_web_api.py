@@ -210,3 +210,47 @@ def test_users_cli_checks_zones_and_password(world: dict, tmp_path: Path) -> Non
     assert res.exit_code == 0, res.output
     c = world["client"]
     assert listed(c, "zed") == set(world["codes"]["ZB"])
+
+
+def test_team_filter_and_class_labels(world: dict) -> None:
+    c, codes = world["client"], world["codes"]
+    assert listed(c, "ana", team="pat") == set(codes["ZA"])  # a member of "pat,pat2" or "pat"
+    assert listed(c, "ana", team="bea2") == set(codes["ZB"])      # one member's name
+    assert listed(c, "pat", team="bea") == set()                   # never beyond one's zones
+    sheet = login(c.app, "pat").get("/sheet").text
+    assert "新增建筑/硬化" in sheet and ">construction<" not in sheet
+
+
+def test_photos_imagery_and_zero_reports_respect_zones(world: dict) -> None:
+    app, codes, url, tmp = world["client"].app, world["codes"], world["url"], world["tmp"]
+    code = codes["ZB"][1]
+    photo = tmp / "site.png"
+    photo.write_bytes(PNG)
+    with Ledger.open(url) as led:
+        led.attach(code, photo, by="bea")
+        aid = led.get_lead(code)["attachments"][0]["id"]
+    bea, pat = login(app, "bea"), login(app, "pat")
+    assert bea.get(f"/leads/{code}/attachments/{aid}").content == PNG
+    assert f"/leads/{code}/attachments/{aid}" in bea.get(f"/leads/{code}").text
+    assert pat.get(f"/leads/{code}/attachments/{aid}").status_code == 404
+    assert pat.get(f"/leads/{codes['ZA'][0]}/attachments/{aid}").status_code == 404  # not its lead
+    assert TestClient(app).get(f"/leads/{code}/attachments/{aid}", follow_redirects=False).status_code == 303
+    assert bea.get("/imagery.json").json() == []  # the world's run folder has a chip, no overlay
+    assert bea.get("/imagery/../before.png").status_code == 404
+    form = {"zone": "ZA", "personnel": "pat 、 pat2", "started_at": "2024-05-02T09:00",
+            "location": "北段", "csrf_token": pat.cookies.get(auth.CSRF_COOKIE)}
+    assert pat.post("/sheet/zero-report", data={**form, "csrf_token": "x"}).status_code == 403
+    assert pat.post("/sheet/zero-report", data={**form, "zone": "ZB"}).status_code == 404
+    ana = login(app, "ana")
+    assert ana.post("/sheet/zero-report", data={**form, "csrf_token": ana.cookies.get(auth.CSRF_COOKIE)}
+                    ).status_code == 403
+    one = pat.post("/sheet/zero-report", data={**form, "personnel": "pat"}, follow_redirects=False)
+    assert one.status_code == 303 and "error=" in one.headers["location"]  # two people patrol
+    ok = pat.post("/sheet/zero-report", data=form, follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"].endswith("saved=1")
+    from pipeline.web.field import patrols_on
+
+    with Ledger.open(url) as led:
+        done = patrols_on(led, "ZA", datetime(2024, 5, 2).date())
+        assert patrols_on(led, "ZB", datetime(2024, 5, 2).date()) == []
+    assert len(done) == 1 and done[0]["zero_report"] and done[0]["personnel"] == ["pat", "pat2"]

@@ -6,6 +6,7 @@ lead; an analyst sees the leads drawn on the map. Skipped when chromium or playw
 """
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -22,8 +23,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 uvicorn = pytest.importorskip("uvicorn")
 
 from PIL import Image  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from pipeline.ledger import Ledger  # noqa: E402
+from pipeline.ledger.schema import Event  # noqa: E402
 from pipeline.web.app import create_app  # noqa: E402
 from pipeline.web.testing import PASSWORD, seed  # noqa: E402
 
@@ -44,6 +47,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     codes = seed(url)
     with Ledger.open(url) as led:
         led.transition(codes["ZA"][0], "dispatched", by="sue", fields={"assignee": "pat"})
+        w, south, e, north = led.leads_frame().total_bounds
+    run = tmp / "20240401_20240501_abcd1234"  # the run's imagery, as the runner lays it out
+    run.mkdir()
+    for which, colour in (("before", (30, 120, 30)), ("after", (200, 180, 150))):
+        Image.new("RGB", (64, 64), colour).save(run / f"overlay_{which}.png")
+    (run / "overlay.json").write_text(json.dumps({
+        "bounds": [[south - 0.01, w - 0.01], [north + 0.01, e + 0.01]], "before_date": "2024-04-01",
+        "after_date": "2024-05-01", "run": run.name}))
     app = create_app(url, secret="e2e-secret-of-at-least-thirty-two-bytes")
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -101,7 +112,13 @@ def test_patrol_member_records_a_verification(server: dict, browser: object) -> 
     page.click("#verify-submit")
     page.wait_for_selector("p.ok")
     assert page.inner_text("#lead-status") == "已核查"
-    assert "attached" in page.inner_text("#history")
+    assert page.locator("#history tr[data-action=attached]").count() == 1
+    assert "上传附件" in page.inner_text("#history")  # actions in the interface's language
+    img = page.locator("#attachments img")  # the photo itself, shown to who may see the lead
+    assert img.count() == 1
+    page.wait_for_function("document.querySelector('#attachments img').naturalWidth > 0")
+    assert img.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [32, 24]
+    photo_url = base + img.get_attribute("src")
 
     with Ledger.open(server["url"]) as led:
         lead = led.get_lead(code)
@@ -116,6 +133,31 @@ def test_patrol_member_records_a_verification(server: dict, browser: object) -> 
     assert resp is not None and resp.status == 404
     api = other.goto(f"{base}/api/leads/{code}")
     assert api is not None and api.status == 404
+    seen = other.goto(photo_url)
+    assert seen is not None and seen.status == 404
+
+
+def test_patrol_member_files_a_zero_report(server: dict, browser: object) -> None:
+    page = _login(browser, server["base"], "bea")
+    page.wait_for_selector("#zero-form")
+    page.fill("#zero-form input[name=personnel]", "bea、bea2")  # as typed on a Chinese phone
+    page.fill("#zero-form input[name=location]", "乙片区北段")
+    page.click("#zero-submit")
+    page.wait_for_selector("p.ok")
+    assert "零报告" in page.inner_text("#patrols")
+    with Ledger.open(server["url"]) as led:
+        rows = led.read(lambda c: c.execute(select(Event.actor, Event.after)
+                                            .where(Event.action == "patrol_recorded")).all())
+        assert led.verify().ok
+    assert len(rows) == 1
+    actor, after = rows[0].actor, json.loads(rows[0].after)
+    assert after["zero_report"] is True and after["personnel"] == ["bea", "bea2"]
+    assert actor == "bea" and after["location"] == "乙片区北段"
+    # the zone is bea's (ZB); the same form aimed at ZA is refused and records nothing
+    resp = page.request.post(f"{server['base']}/sheet/zero-report", form={
+        "zone": "ZA", "personnel": "bea,bea2", "started_at": "2024-05-02T09:00",
+        "csrf_token": page.input_value("#zero-form input[name=csrf_token]")}, max_redirects=0)
+    assert resp.status == 404
 
 
 def test_analyst_sees_leads_on_the_map(server: dict, browser: object) -> None:
@@ -124,3 +166,12 @@ def test_analyst_sees_leads_on_the_map(server: dict, browser: object) -> None:
     n = len(server["codes"]["ZA"]) + len(server["codes"]["ZB"])
     assert page.get_attribute("#map", "data-features") == str(n)
     assert page.locator("path.leaflet-interactive").count() == n
+    # the run's own imagery lies under the leads, after by default, before at a click
+    assert page.get_attribute("#map", "data-imagery") == "1"
+    overlay = page.locator("img.leaflet-image-layer")
+    assert overlay.count() == 1 and overlay.get_attribute("src").endswith("/after.png")
+    page.click("#imagery button[data-which=before]")
+    assert overlay.get_attribute("src").endswith("/before.png")
+    page.wait_for_function("document.querySelector('img.leaflet-image-layer').naturalWidth == 64")
+    page.select_option("select[name=zone]", "ZB")  # filters apply at once
+    page.wait_for_function(f"document.getElementById('map').dataset.features == '{len(server['codes']['ZB'])}'")

@@ -29,3 +29,21 @@ def demo_command(
     typer.echo(f"ledger: {ledger_file}")
     typer.echo(f"export: landpatrol leads export --ledger {ledger_url} --format geojson "
                f"--output {out / 'leads.geojson'}")
+    zones = _zone_codes(ledger_url)
+    typer.echo(f"web app: add an account for a responsibility zone ({', '.join(zones)}; analysts "
+               "need none), type its password (8+ characters) and press Enter, then serve and "
+               "open http://127.0.0.1:8000/")
+    typer.echo(f"  landpatrol users add zhangwei --role patrol --zones {zones[0] if zones else 'ZONE'} "
+               f"--password-stdin --ledger {ledger_url}")
+    typer.echo(f"  landpatrol serve --ledger {ledger_url} --runs {out}")
+
+
+def _zone_codes(ledger_url: str) -> list[str]:
+    """Codes of the ledger's responsibility zones (the demo region's ``patrol_zones.geojson``)."""
+    from sqlalchemy import select
+
+    from pipeline.ledger import Ledger
+    from pipeline.ledger.schema_work import PatrolZone
+
+    with Ledger.open(ledger_url) as led:
+        return led.read(lambda c: list(c.execute(select(PatrolZone.code).order_by(PatrolZone.code)).scalars()))

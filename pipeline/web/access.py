@@ -58,10 +58,26 @@ def lead_for(ledger: Ledger, user: User, code: str) -> dict[str, Any] | None:
     return ledger.get_lead(code)
 
 
+def team_members(assignee: Any) -> list[str]:
+    """The names in an assignee value ("张伟,李娜"): a team is its members."""
+    if not isinstance(assignee, str):
+        return []
+    return [n.strip() for n in assignee.replace("，", ",").replace("、", ",").split(",") if n.strip()]
+
+
+def visible_teams(frame: pd.DataFrame) -> list[str]:
+    """Distinct assignees (teams) of the leads in ``frame``."""
+    if "assignee" not in frame.columns:
+        return []
+    return sorted({str(a).strip() for a in frame["assignee"] if isinstance(a, str) and a.strip()})
+
+
 def visible_leads(ledger: Ledger, user: User, *, status: str | None = None, zone: str | None = None,
-                  level: int | None = None, overdue: bool | None = None,
+                  level: int | None = None, overdue: bool | None = None, team: str | None = None,
                   today: date | None = None) -> pd.DataFrame:
-    """The leads the user may see, filtered; a GeoDataFrame with ``patrol_zone`` (code)."""
+    """The leads the user may see, filtered; a GeoDataFrame with ``patrol_zone`` (code).
+
+    ``team`` is an assignee as stored ("张伟,李娜") or one member's name ("李娜")."""
     def read(conn: Connection) -> Any:
         frame = leads_frame(conn, status=status, extra=["patrol_zone_id"])
         zones = all_zones(conn) if user.sees_all else zone_ids(conn, user.zones)
@@ -77,6 +93,9 @@ def visible_leads(ledger: Ledger, user: User, *, status: str | None = None, zone
         frame = frame[frame["patrol_zone"] == zone]
     if level is not None:
         frame = frame[frame["zone_level"] == level]
+    if team:
+        wanted = team.strip()
+        frame = frame[[a == wanted or wanted in team_members(a) for a in frame["assignee"]]]
     if overdue is not None:
         late = {r["code"] for r in ledger.overdue(today)}
         frame = frame[frame["code"].isin(late) == overdue]

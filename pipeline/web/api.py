@@ -49,14 +49,15 @@ def leads_geojson(frame: Any) -> dict[str, Any]:
 
 @router.get("/leads")
 def list_leads(status: str | None = None, zone: str | None = None, level: int | None = None,
-               overdue: bool | None = None, user: User = Depends(api_user),
+               overdue: bool | None = None, team: str | None = None, user: User = Depends(api_user),
                s: Settings = Depends(settings)) -> dict[str, Any]:
     """Leads the caller may see as GeoJSON; filters: status, zone (responsibility zone code),
-    level (zone level), overdue (report deadline passed)."""
+    level (zone level), overdue (report deadline passed), team (an assignee, or one member's name)."""
     wanted = status
     if wanted is not None and wanted not in STATES:
         raise HTTPException(422, f"unknown status '{wanted}' (one of {', '.join(STATES)})")
-    frame = visible_leads(s.ledger, user, status=wanted, zone=zone, level=level, overdue=overdue)
+    frame = visible_leads(s.ledger, user, status=wanted, zone=zone, level=level, overdue=overdue,
+                          team=team)
     return leads_geojson(frame)
 
 

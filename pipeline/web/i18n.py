@@ -62,7 +62,74 @@ TEXT: dict[str, dict[str, str]] = {
     "filed": {"zh": "已立案", "en": "Filed"},
     "rectified": {"zh": "已整改", "en": "Rectified"},
     "closed": {"zh": "已销号", "en": "Closed"},
+    "team": {"zh": "巡查组", "en": "Team"},
+    "imagery": {"zh": "影像", "en": "Imagery"},
+    "before": {"zh": "前时相", "en": "Before"},
+    "after": {"zh": "后时相", "en": "After"},
+    "opacity": {"zh": "透明度", "en": "Opacity"},
+    "no_imagery": {"zh": "无影像底图", "en": "No imagery"},
+    "leads_shown": {"zh": "个图斑", "en": "leads"},
+    "legend": {"zh": "图例", "en": "Legend"},
+    "p1": {"zh": "一级（最急）", "en": "1 (most urgent)"},
+    "p2": {"zh": "二级", "en": "2"},
+    "p3": {"zh": "三级", "en": "3"},
+    "p4": {"zh": "四级", "en": "4"},
+    "done": {"zh": "已核查及以后", "en": "Verified or later"},
+    "open_lead": {"zh": "打开图斑", "en": "Open lead"},
+    "zero_report": {"zh": "零报告（巡查未发现问题）", "en": "Zero report (patrol found nothing)"},
+    "zero_hint": {"zh": "今天巡查了本片区但没有发现新的违法用地时填写。",
+                  "en": "File this when the team patrolled the zone today and found nothing new."},
+    "started_at": {"zh": "开始时间", "en": "Started"},
+    "ended_at": {"zh": "结束时间", "en": "Ended"},
+    "location": {"zh": "巡查路段/地点", "en": "Route or place patrolled"},
+    "patrols_today": {"zh": "今日巡查记录", "en": "Patrols recorded today"},
+    "zero": {"zh": "零报告", "en": "zero report"},
+    "findings": {"zh": "有发现", "en": "findings"},
+    "await_dispatch": {"zh": "该图斑尚未派发。主管派发后，巡查人员才能填写现场核查。",
+                       "en": "Not dispatched yet: a supervisor dispatches it before the patrol can record the verification."},
+    "await_dispatch_short": {"zh": "待派发", "en": "awaiting dispatch"},
+    "record_here": {"zh": "可填报", "en": "ready to record"},
+    "none_zones": {"zh": "你的账号没有责任片区，请联系管理员。", "en": "Your account has no responsibility zone; ask an administrator."},
+    "view_photo": {"zh": "查看照片", "en": "View photo"},
+    "photos": {"zh": "现场照片", "en": "Field photos"},
+    "time": {"zh": "时间", "en": "Time"},
+    "actor": {"zh": "操作人", "en": "By"},
+    "action": {"zh": "操作", "en": "Action"},
+    "details": {"zh": "内容", "en": "Details"},
+    "created": {"zh": "发现入账", "en": "Created"},
+    "transition": {"zh": "状态变更", "en": "Status change"},
+    "attached": {"zh": "上传附件", "en": "Attachment"},
+    "observed": {"zh": "再次观测", "en": "Observed again"},
+    "analyst": {"zh": "分析员", "en": "analyst"},
+    "supervisor": {"zh": "主管", "en": "supervisor"},
+    "patrol": {"zh": "巡查员", "en": "patrol"},
+    "centroid": {"zh": "中心点（经度, 纬度）", "en": "Centre (lon, lat)"},
+    "navigate": {"zh": "坐标", "en": "Coordinates"},
 }
+
+
+def class_label(lang: str):  # noqa: ANN201 - a plain callable handed to templates
+    """A change-class key ("construction") as its label in ``lang`` ("建设占地")."""
+    from pipeline.classes import ChangeClass
+
+    def label(key: str | None) -> str:
+        if not key:
+            return ""
+        try:
+            found = ChangeClass.from_key(str(key))
+        except (KeyError, ValueError):
+            return str(key)
+        return found.label_zh if lang == "zh" else found.label_en
+
+    return label
+
+
+def class_labels(lang: str) -> dict[str, str]:
+    """Every change class key with its label, for the map's script."""
+    from pipeline.classes import ChangeClass
+
+    label = class_label(lang)
+    return {c.key: label(c.key) for c in ChangeClass}
 
 
 def lang_of(request: Request) -> str:

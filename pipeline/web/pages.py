@@ -6,10 +6,11 @@ attachment functions in one write transaction, so it lands in the event record o
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import shapely
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -17,9 +18,17 @@ from fastapi.templating import Jinja2Templates
 from pipeline.ledger.lifecycle import OUTCOMES, STATES, TransitionError, apply_transition
 from pipeline.ledger.patrols import add_attachment
 from pipeline.web import auth
-from pipeline.web.access import OPEN_FOR_FIELD, lead_for, visible_leads, visible_zone_codes
+from pipeline.web.access import (
+    OPEN_FOR_FIELD,
+    lead_for,
+    visible_leads,
+    visible_teams,
+    visible_zone_codes,
+)
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
-from pipeline.web.i18n import LANG_COOKIE, lang_of, translator
+from pipeline.web.field import patrols_on, personnel_text
+from pipeline.web.i18n import LANG_COOKIE, class_label, class_labels, lang_of, translator
+from pipeline.web.imagery import overlays_at
 from pipeline.web.sheet import order_route, to_gpx, to_kml
 from pipeline.web.uploads import check_image, read_limited
 from pipeline.web.users import User, authenticate
@@ -32,7 +41,8 @@ def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 
     lang = lang_of(request)
     csrf = request.cookies.get(auth.CSRF_COOKIE) or auth.new_csrf()
     resp = templates.TemplateResponse(request, name, {"t": translator(lang), "lang": lang,
-                                                      "csrf": csrf, **ctx}, status_code=status_code)
+                                                      "cls": class_label(lang), "csrf": csrf, **ctx},
+                                      status_code=status_code)
     resp.set_cookie(auth.CSRF_COOKIE, csrf, httponly=True, samesite="lax")
     if request.query_params.get("lang") == lang:
         resp.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
@@ -67,8 +77,13 @@ def logout(request: Request, csrf_token: str | None = Form(None)) -> Response:
 
 @router.get("/")
 def map_page(request: Request, user: User = Depends(page_user), s: Settings = Depends(settings)) -> Response:
-    return render(request, "map.html", {"user": user, "states": STATES,
-                                        "zones": visible_zone_codes(s.ledger, user)})
+    t = translator(lang_of(request))
+    return render(request, "map.html", {
+        "user": user, "states": STATES, "zones": visible_zone_codes(s.ledger, user),
+        "teams": visible_teams(visible_leads(s.ledger, user)),
+        "labels": {"class": class_labels(lang_of(request)), "status": {k: t(k) for k in STATES},
+                   "mu": "亩" if lang_of(request) == "zh" else "mu", "open": t("open_lead"),
+                   "before": t("before"), "after": t("after")}})
 
 
 def _lead_or_404(s: Settings, user: User, code: str) -> dict[str, Any]:
@@ -90,9 +105,15 @@ def find_chip(runs_dir: Path | None, code: str) -> Path | None:
 def lead_page(code: str, request: Request, user: User = Depends(page_user),
               s: Settings = Depends(settings)) -> Response:
     lead = _lead_or_404(s, user, code)
+    lon, lat = float(lead["centroid_lon"]), float(lead["centroid_lat"])
+    overlays = [o.as_json() for o in overlays_at(s.runs_dir, lon, lat)]
+    t = translator(lang_of(request))
     return render(request, "lead.html", {
         "user": user, "lead": lead, "history": s.ledger.history(code), "outcomes": OUTCOMES,
-        "has_chip": find_chip(s.runs_dir, code) is not None,
+        "has_chip": find_chip(s.runs_dir, code) is not None, "overlays": overlays,
+        "lead_geojson": shapely.geometry.mapping(lead["geometry"]),
+        "photos": [a for a in lead.get("attachments", []) if a.get("kind") == "photo"],
+        "labels": {"before": t("before"), "after": t("after")},
         "saved": request.query_params.get("saved") == "1", "error": request.query_params.get("error")})
 
 
@@ -126,14 +147,19 @@ def dispatch(code: str, request: Request, assignee: str = Form(...), csrf_token:
     return _back(code)
 
 
+CHINA = timezone(timedelta(hours=8))
+
+
 def _when(value: str | None) -> datetime | None:
+    """A ``datetime-local`` form value; without a zone it is the team's clock (China time)."""
     if not value:
         return None
     try:
         dt = datetime.fromisoformat(value)
     except ValueError:
         raise HTTPException(422, f"'{value}' is not a date and time") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=CHINA)
+
 
 
 def _coord(value: str | None, lo: float, hi: float, name: str) -> float | None:
@@ -175,7 +201,8 @@ async def verify(code: str, request: Request, outcome: str = Form(...), personne
     today = date.today()
 
     def write(conn: Any) -> None:
-        apply_transition(conn, code, "verified", user.name, {"outcome": outcome, "personnel": personnel},
+        apply_transition(conn, code, "verified", user.name,
+                         {"outcome": outcome, "personnel": personnel_text(personnel)},
                          notes.strip() or None, today, s.ledger.calendar)
         if outcome == "illegal" and stop_measure.strip() and notice_no.strip():
             apply_transition(conn, code, "stopped", user.name,
@@ -211,8 +238,12 @@ def _sheet(s: Settings, user: User, zone: str | None) -> tuple[str | None, list[
 def sheet(request: Request, zone: str | None = None, user: User = Depends(page_user),
           s: Settings = Depends(settings)) -> Response:
     zone, zones, route = _sheet(s, user, zone)
-    return render(request, "sheet.html", {"user": user, "zone": zone, "zones": zones, "route": route,
-                                          "today": date.today().isoformat()})
+    now = datetime.now(CHINA)
+    return render(request, "sheet.html", {
+        "user": user, "zone": zone, "zones": zones, "route": route, "today": now.date().isoformat(),
+        "now": now.strftime("%Y-%m-%dT%H:%M"),
+        "patrols": patrols_on(s.ledger, zone, now.date()) if zone else [],
+        "saved": request.query_params.get("saved") == "1", "error": request.query_params.get("error")})
 
 
 @router.get("/sheet.gpx")
