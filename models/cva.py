@@ -135,6 +135,7 @@ class CVADetector:
     required_roles = frozenset({"red", "green", "blue"})
     halo = 0
     threshold = 0.5
+    thread_safe = True  # pure numpy on its inputs: windows may run on several threads
 
     def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
         roles = [r for r in ROLE_ORDER if r in before and r in after]

@@ -153,7 +153,7 @@ class TileReader:
     """
 
     def __init__(self, tile: Tile, grid: Grid, roles: Iterable[str] | None = None, use_cloud: bool = True) -> None:
-        self.tile, self.grid = tile, grid
+        self.tile, self.grid, self._use_cloud_arg = tile, grid, use_cloud
         self.roles = tuple(roles) if roles is not None else tuple(tile.bands)
         missing = [r for r in self.roles if r not in tile.bands]
         if missing:
@@ -163,6 +163,10 @@ class TileReader:
         self._datasets: dict[str, rasterio.DatasetReader] = {}
         self._vrts: dict[tuple, WarpedVRT] = {}
         self._samples: dict[int, tuple[BandArrays, np.ndarray]] = {}
+
+    def fork(self) -> TileReader:
+        """An independent reader of the same tile, grid and roles, for another thread."""
+        return TileReader(self.tile, self.grid, self.roles, self._use_cloud_arg)
 
     def __enter__(self) -> TileReader:
         self._stack = ExitStack()

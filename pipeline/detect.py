@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,6 +28,7 @@ from pipeline.classes import ChangeClass
 from pipeline.coreg import estimate_stack_shift
 from pipeline.errors import AlignmentError, ConfigError, OutputError, SensorError
 from pipeline.grid import Grid
+from pipeline.parallel import default_workers, map_windows
 from pipeline.patches import clean_mask, label_patches, patch_frame, remove_small, vectorise
 
 SCORE_NODATA = -1.0
@@ -70,6 +71,7 @@ class DetectParams:
     block_size: int = 1024
     opening_radius_px: int = 1
     sample_pixels: int = 1_000_000
+    workers: int = field(default_factory=default_workers)  # threads, for thread-safe detectors
 
     def __post_init__(self) -> None:
         if self.threshold is not None and not 0.0 <= self.threshold < 1.0:
@@ -82,6 +84,8 @@ class DetectParams:
             raise ConfigError("--block-size", f"block size {self.block_size} must be >= 16")
         if self.opening_radius_px < 0:
             raise ConfigError("opening_radius_px", f"{self.opening_radius_px} must be >= 0")
+        if self.workers < 1:
+            raise ConfigError("workers", f"{self.workers} must be >= 1")
         if self.sample_pixels < 1000:
             raise ConfigError("sample_pixels", f"{self.sample_pixels} must be >= 1000")
 
@@ -187,21 +191,25 @@ def _first_pass(before: BandReader, after: BandReader, grid: Grid, detector: Det
         dst_c = rasterio.open(class_path, "w", **_profile(grid, "uint8", None, "deflate"))
     except (RasterioError, OSError) as exc:
         raise OutputError(score_tmp.parent, f"cannot write rasters ({exc})") from None
+    def one(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, np.ndarray]:
+        b, vb = rb.read(win, halo)
+        a, va = ra.read(win, halo)
+        both = np.asarray(vb, bool) & np.asarray(va, bool)
+        change = detector.detect(b, a, both, scene)
+        inner = (slice(halo, halo + int(win.height)), slice(halo, halo + int(win.width)))
+        return win, (change.score[inner], change.change_class[inner]), both[inner]
+
+    workers = params.workers if getattr(detector, "thread_safe", False) else 1
+    windows = list(grid.blocks(params.block_size))
     with dst_s, dst_c:
-        for i, win in enumerate(grid.blocks(params.block_size)):
-            b, vb = before.read(win, halo)
-            a, va = after.read(win, halo)
-            change = detector.detect(b, a, np.asarray(vb, bool) & np.asarray(va, bool), scene)
+        results = map_windows(windows, before, after, one, workers)
+        for i, (win, (score, cls), valid) in enumerate(results):
             h, w = int(win.height), int(win.width)
-            inner = (slice(halo, halo + h), slice(halo, halo + w))
-            valid = (np.asarray(vb, bool) & np.asarray(va, bool))[inner]
-            score = change.score[inner]
             flagged = valid & (score > threshold)
             n_valid += int(valid.sum())
             mask[win.row_off:win.row_off + h, win.col_off:win.col_off + w] = flagged
             dst_s.write(np.where(valid, score, SCORE_NODATA).astype(np.float32), 1, window=win)
-            dst_c.write(np.where(flagged, change.change_class[inner], 0).astype(np.uint8), 1,
-                        window=win)
+            dst_c.write(np.where(flagged, cls, 0).astype(np.uint8), 1, window=win)
             if progress is not None:
                 progress(i + 1, total)
     return mask, n_valid, total

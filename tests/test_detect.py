@@ -227,3 +227,24 @@ def test_detect_pair_through_real_tile_reader(tmp_path):
     x0, y0 = 660000.0 + 100 * RES, 3550000.0 - 40 * RES
     assert p.geometry.iloc[0].bounds == pytest.approx((x0, y0 - 300, x0 + 300, y0))
     assert det.stats.pixels_valid == h * (w - 6)
+
+
+def test_threads_give_the_same_result_as_one_thread(tmp_path):
+    """Windows on 2 threads (real TileReaders, forked per thread) == windows in one thread."""
+    from pipeline.align import TileReader, pair_grid
+    from pipeline.io.tiles import open_tile
+    from tests.scenes import make_scene
+
+    scene = make_scene(tmp_path / "scene")
+    before, after = open_tile(scene.before), open_tile(scene.after)
+    grid = pair_grid(before, after)
+    roles = ("blue", "green", "red", "nir")
+    out = {}
+    for workers in (1, 2):
+        with TileReader(before, grid, roles) as rb, TileReader(after, grid, roles) as ra:
+            det = detect_pair(rb, ra, grid, CVADetector(), tmp_path / f"w{workers}",
+                              DetectParams(block_size=64, workers=workers))
+        with rasterio.open(det.score_path) as ds:
+            out[workers] = (ds.read(1), det.patches)
+    assert np.array_equal(out[1][0], out[2][0])
+    assert out[1][1].geometry.geom_equals(out[2][1].geometry).all() and len(out[2][1]) == 3

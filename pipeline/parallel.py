@@ -1,0 +1,61 @@
+"""Detection windows on several threads, results in window order.
+
+Scenes are processed window by window; windows are independent, so they run on dask's
+threaded scheduler (GDAL decoding, warping and most numpy work release the GIL). rasterio
+datasets are not thread-safe, so every thread reads through its own fork of the band readers
+(``reader.fork()``) inside a ``rasterio.Env`` carrying the caller's GDAL options; readers without ``fork`` (test fakes) run in the calling thread. Windows are
+submitted in batches of a few per worker, which bounds memory to a few windows of bands.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from rasterio.windows import Window
+
+T = TypeVar("T")
+WindowFn = Callable[[Any, Any, Window], T]
+
+
+def default_workers() -> int:
+    """Threads for detection: the machine's cores, at most 4 (I/O saturates beyond)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def map_windows(windows: Sequence[Window], before: Any, after: Any, fn: WindowFn[T],
+                workers: int) -> Iterator[T]:
+    """``fn(before_reader, after_reader, window)`` for each window, yielded in window order."""
+    if workers <= 1 or not (hasattr(before, "fork") and hasattr(after, "fork")):
+        for win in windows:
+            yield fn(before, after, win)
+        return
+    import dask
+    import rasterio
+    from rasterio.env import getenv, hasenv
+
+    options = dict(getenv()) if hasenv() else {}  # the caller's GDAL options, in every thread
+    local = threading.local()
+    forks: list[tuple[Any, Any]] = []
+    lock = threading.Lock()
+
+    def task(win: Window) -> T:
+        pair = getattr(local, "pair", None)
+        if pair is None:
+            pair = local.pair = (before.fork(), after.fork())
+            with lock:
+                forks.append(pair)
+        with rasterio.Env(**options):
+            return fn(pair[0], pair[1], win)
+
+    batch = 2 * workers
+    try:
+        for start in range(0, len(windows), batch):
+            chunk = windows[start:start + batch]
+            yield from dask.compute(*[dask.delayed(task, pure=False)(w) for w in chunk],
+                                    scheduler="threads", num_workers=workers)
+    finally:
+        for rb, ra in forks:
+            rb.close()
+            ra.close()
