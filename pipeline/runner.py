@@ -180,8 +180,9 @@ def analyse_pair(plan: PairPlan, workdir: Path, progress: Progress | None = None
         check_pair_valid(rb, ra, plan.grid)
         detection = detect_pair(rb, ra, plan.grid, plan.detector, workdir, plan.params, progress=cb)
     patches = detection.patches
-    screening = screen_patches(patches, plan.zones, plan.approvals,
-                               min_area_m2=plan.params.min_area_m2)
+    # the effective minimum mapping unit on this grid (a Landsat pixel alone is 900 m2)
+    mmu_m2 = plan.params.mmu_pixels(plan.grid.pixel_area) * plan.grid.pixel_area
+    screening = screen_patches(patches, plan.zones, plan.approvals, min_area_m2=mmu_m2)
     leads, approved = screening.leads, screening.approved
     for frame in (leads, approved):
         frame["before_date"] = plan.before.acquired.isoformat()
