@@ -6,7 +6,8 @@ already co-registered and radiometrically normalised (see :mod:`models.gbm`); di
 divided by the scene's per-band spread (``scale``) so that features mean the same on 8-bit
 pictures and on reflectance. Every neighbourhood feature is a Gaussian filter with
 ``truncate=3`` at sigma <= 4 (radius 12) plus one Sobel step, so a pixel's features depend on
-at most :data:`FEATURE_RADIUS` pixels around it: that is what makes detection window-invariant.
+at most :data:`FEATURE_RADIUS` pixels around it: that is what makes detection window-invariant. The context block
+(:func:`context_features`) uses box filters of width <= 15 (radius 7) and stays inside it.
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ FEATURE_RADIUS = int(TRUNCATE * max(SIGMAS) + 0.5) + 1
 EPS = 0.01  # reflectance floor for ratios
 GREY_BLUE_RED = 0.8  # construction: blue >= 0.8 red after (grey/blue roofs, concrete; not reddish soil)
 BRIGHTER = 1.1       # construction: visible brightness after >= 1.1 x before
+LR_BOXES = (3, 7, 15)   # box widths of the mean/std of the mean log-ratio
+CORR_BOXES = (5, 11)    # box widths of the inter-date brightness correlation
 
 
 def band_set_for(roles: set[str] | frozenset[str]) -> str:
@@ -61,7 +64,53 @@ def feature_names(band_set: str) -> list[str]:
         for idx in ("ndvi", "ndbi", "mndwi"):
             names += [f"{idx}_b", f"{idx}_a", f"{idx}_d"]
         names += ["ndvi_d_g2", "ndbi_d_g2", "cvaf", "cvaf_g2", "cvaf_g4", "cvaf_smooth2", "cvaf_rel"]
-    return names
+    return names + context_names()
+
+
+def context_names() -> list[str]:
+    names = []
+    for k in LR_BOXES:
+        names += [f"lr_mean_b{k}", f"lr_std_b{k}"]
+    names += [f"corr_b{k}" for k in CORR_BOXES]
+    return names + ["sam", "sam_b3", "sam_b7", "edge_change_b5"]
+
+
+def _box(x: np.ndarray, k: int) -> np.ndarray:
+    return ndimage.uniform_filter(x, k, mode="reflect")
+
+
+def context_features(b: Mapping[str, np.ndarray], a: Mapping[str, np.ndarray], roles: tuple[str, ...]) -> list[np.ndarray]:
+    """Neighbourhood context over the band set's ``roles`` (order of :func:`context_names`).
+
+    Mean and std of the band-averaged log-ratio in 3, 7 and 15 px boxes (a whole changed
+    object against a speck); local correlation of before/after brightness (structure kept
+    under an illumination or season change stays correlated, a new building does not);
+    spectral angle over all roles, raw and box-smoothed; relative change of edge strength.
+    Computed in float64: the box variances cancel badly in float32.
+    """
+    b64 = {r: b[r].astype(np.float64) for r in roles}
+    a64 = {r: a[r].astype(np.float64) for r in roles}
+    lr = sum(np.log((a64[r] + EPS) / (b64[r] + EPS)) for r in roles) / len(roles)
+    out: list[np.ndarray] = []
+    for k in LR_BOXES:
+        m = _box(lr, k)
+        out += [m, np.sqrt(np.maximum(_box(lr * lr, k) - m * m, 0.0))]
+    bb = sum(b64[r] for r in RGB) / 3.0
+    aa = sum(a64[r] for r in RGB) / 3.0
+    for k in CORR_BOXES:
+        mb, ma = _box(bb, k), _box(aa, k)
+        cov = _box(bb * aa, k) - mb * ma
+        vb = np.maximum(_box(bb * bb, k) - mb * mb, 0.0)
+        va = np.maximum(_box(aa * aa, k) - ma * ma, 0.0)
+        out.append(cov / np.sqrt(vb * va + 1e-8))
+    dot = sum(a64[r] * b64[r] for r in roles)
+    norm = np.sqrt(sum(a64[r] ** 2 for r in roles) * sum(b64[r] ** 2 for r in roles)) + 1e-6
+    sam = np.arccos(np.clip(dot / norm, -1.0, 1.0))
+    out += [sam, _box(sam, 3), _box(sam, 7)]
+    gb = np.hypot(*np.gradient(_g(bb, 1.0)))
+    ga = np.hypot(*np.gradient(_g(aa, 1.0)))
+    out.append(_box(np.abs(ga - gb), 5) / (_box(ga + gb, 5) + 1e-4))
+    return out
 
 
 def indices(s: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -116,6 +165,7 @@ def compute_features(
         cvaf = np.sqrt(sum(dz[r] ** 2 for r in roles))
         smooth = np.sqrt(sum(((_g(a[r], 2.0) - _g(b[r], 2.0)) / np.float32(sc[r])) ** 2 for r in roles))
         f += [cvaf, _g(cvaf, 2.0), _g(cvaf, 4.0), smooth, cvaf / np.float32(scene["cvaf_ref"])]
+    f += context_features(b, a, roles)
     return np.stack([x.astype(np.float32, copy=False) for x in f])
 
 

@@ -4,9 +4,10 @@ One booster per band set (``full`` for tiles with nir and swir, ``rgb`` for ever
 picked per pair from the bands it has. ``fit_scene`` estimates the sub-pixel shift of the after
 date (phase correlation), a per-band gain/offset onto the before date (pseudo-invariant
 pixels), and the spreads the features are divided by; ``detect`` applies them, computes the
-features of :mod:`models.features` and predicts. The score is the booster's probability mapped
-piecewise-linearly so that the cut chosen at training time (by cross-validation on the
-training images only) falls at 0.5, the detector's ``threshold``.
+features of :mod:`models.features` and predicts. The probability map is then averaged over a
+``smooth_px`` square (object-level smoothing: a lone confident pixel is damped, a coherent
+object keeps its score), and mapped piecewise-linearly so that the cut chosen at training time
+(by cross-validation on the training images only) falls at 0.5, the detector's ``threshold``.
 
 Artifacts: ``models/artifacts/gbm-<version>.json`` (sidecar: feature names, thresholds,
 training data, seeds) next to one LightGBM text model per band set.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from models.base import BandStack, ChangeMap
 from models.features import BAND_SETS, FEATURE_RADIUS, RGB, band_set_for, classify_change, compute_features, feature_names
@@ -27,7 +29,8 @@ from pipeline.errors import ModelError
 from pipeline.radiometry import apply_normalisation, fit_normalisation
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_VERSION = "v1"
+DEFAULT_VERSION = "v2"
+SMOOTH_PX = 3  # box width of the probability smoothing (1 = none)
 
 
 def rescale(prob: np.ndarray, cut: float) -> np.ndarray:
@@ -98,22 +101,37 @@ def scene_features(
     return compute_features(b, a, scene, band_set), b, a
 
 
+def probability_map(booster: Any, feats: np.ndarray, valid: np.ndarray, smooth_px: int = SMOOTH_PX,
+                    num_threads: int = 0) -> np.ndarray:
+    """Booster probability per pixel (0 where invalid), box-averaged over ``smooth_px``."""
+    prob = np.zeros(valid.shape, np.float32)
+    if valid.any():
+        prob[valid] = booster.predict(feats[:, valid].T, num_threads=num_threads)
+    if smooth_px > 1:
+        prob = ndimage.uniform_filter(prob, smooth_px, mode="reflect")
+    return prob
+
+
 class GBMDetector:
     """LightGBM change detector (see module docstring)."""
 
     name = "gbm"
     required_roles = frozenset(RGB)
-    halo = FEATURE_RADIUS + int(np.ceil(MAX_SHIFT_PX)) + 1
     threshold = 0.5
 
     def __init__(self, boosters: Mapping[str, tuple[Any, float]] | None = None, version: str = DEFAULT_VERSION,
-                 artifacts: Path = ARTIFACTS, num_threads: int = 0) -> None:
+                 artifacts: Path = ARTIFACTS, num_threads: int = 0, smooth_px: int = SMOOTH_PX) -> None:
         self.version = version
         self.num_threads = num_threads
-        self._boosters = dict(boosters) if boosters is not None else self._load(artifacts, version)
+        self.smooth_px = smooth_px
+        if boosters is None:
+            boosters, self.smooth_px = self._load(artifacts, version)
+        self._boosters = dict(boosters)
+        # features + sub-pixel shift + bilinear neighbour + the smoothing box
+        self.halo = FEATURE_RADIUS + int(np.ceil(MAX_SHIFT_PX)) + 1 + self.smooth_px // 2
 
     @staticmethod
-    def _load(artifacts: Path, version: str) -> dict[str, tuple[Any, float]]:
+    def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int]:
         import lightgbm as lgb
 
         sidecar = artifacts / f"gbm-{version}.json"
@@ -126,7 +144,7 @@ class GBMDetector:
                 raise ModelError(f"{sidecar}: {band_set} features do not match models/features.py")
             booster = lgb.Booster(model_file=str(artifacts / info["model"]))
             out[band_set] = (booster, float(info["threshold"]))
-        return out
+        return out, int(meta.get("smooth_px", 1))
 
     def band_set(self, roles: set[str]) -> str:
         wanted = band_set_for(roles)
@@ -139,10 +157,7 @@ class GBMDetector:
         band_set = self.band_set(set(scene["roles"]))
         booster, cut = self._boosters[band_set]
         feats, b, a = scene_features(before, after, scene, band_set)
-        score = np.zeros(valid.shape, np.float32)
-        if valid.any():
-            x = feats[:, valid].T
-            prob = booster.predict(x, num_threads=self.num_threads)
-            score[valid] = rescale(np.asarray(prob), cut)
+        prob = probability_map(booster, feats, valid, self.smooth_px, self.num_threads)
+        score = np.where(valid, rescale(prob, cut), np.float32(0.0)).astype(np.float32)
         changed = score > self.threshold
         return ChangeMap(score=score, change_class=classify_change(b, a, changed))

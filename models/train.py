@@ -2,8 +2,10 @@
 
 Everything is seeded and single-threaded, so one command reproduces the artifact bit for bit.
 Pixels are sampled per image: up to ``n_per_class`` changed and as many unchanged pixels for
-fitting (each image weighs about the same), plus a uniform ``tune_fraction`` of all valid
-pixels for choosing the decision threshold, so that the threshold sees true class prevalence.
+fitting (each image weighs about the same). The prepared images are kept too, for choosing
+the decision threshold the way the product is scored: whole-image out-of-fold probability
+maps (smoothed as the detector smooths them), cut, cleaned by the product's
+:class:`~pipeline.evaluate.runner.PostProcess`, and the cut with the best pooled F1 wins.
 
 The threshold is always chosen on out-of-fold predictions *inside* the training groups
 (leave-one-group-out, or round-robin ``INNER_FOLDS``-fold when there are more than that many
@@ -19,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from models.features import feature_names
-from models.gbm import fit_scene_params, scene_features
+from models.features import compute_features, feature_names
+from models.gbm import SMOOTH_PX, fit_scene_params, fill, prepare_after, probability_map
 from pipeline.evaluate.images import read_mask, read_stack
 from pipeline.evaluate.metrics import Confusion
 from pipeline.evaluate.oscd import labelled_cities, read_city
 from pipeline.evaluate.pairs import find_pairs
-from pipeline.evaluate.runner import pair_valid
+from pipeline.evaluate.runner import PostProcess, pair_valid
 
 SEED = 20240601
 INNER_FOLDS = 3
@@ -47,15 +49,24 @@ class TrainImage:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """One training image after co-registration, normalisation and NaN filling."""
+
+    before: dict[str, np.ndarray]
+    after: dict[str, np.ndarray]
+    scene: dict[str, Any]
+    valid: np.ndarray
+    label: np.ndarray
+
+
+@dataclass(frozen=True)
 class Table:
-    """Sampled feature rows: ``fit`` rows (class-balanced) and ``tune`` rows (uniform)."""
+    """Class-balanced sampled ``fit`` rows, and the whole prepared images (for thresholds)."""
 
     x_fit: np.ndarray
     y_fit: np.ndarray
     g_fit: np.ndarray
-    x_tune: np.ndarray
-    y_tune: np.ndarray
-    g_tune: np.ndarray
+    images: list[Prepared]
     groups: list[str]
 
 
@@ -75,28 +86,26 @@ def pair_images(root: Path, prefix: str) -> list[TrainImage]:
 
 
 def build_table(images: Sequence[TrainImage], band_set: str, seed: int = SEED, n_per_class: int = 8_000,
-                tune_fraction: float = 0.125, say: Say | None = None) -> Table:
+                say: Say | None = None) -> Table:
     rng = np.random.default_rng(seed)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("xf", "yf", "gf", "xt", "yt", "gt")}
-    groups = [im.group for im in images]
+    xs, ys, gs, prepared = [], [], [], []
     for gi, im in enumerate(images):
         valid = pair_valid(im.before, im.after)
         scene = fit_scene_params(im.before, im.after, valid)
-        feats, _, _ = scene_features(im.before, im.after, scene, band_set)
-        flat = feats.reshape(feats.shape[0], -1)
+        b = fill({r: np.asarray(im.before[r], np.float32) for r in scene["roles"]}, scene["mean"])
+        a = fill(prepare_after(im.after, scene), scene["mean"])
+        flat = compute_features(b, a, scene, band_set).reshape(len(feature_names(band_set)), -1)
         idx = np.flatnonzero(valid.ravel())
         lab = im.label.ravel()[idx]
         pick = [rng.permutation(idx[lab == v])[:n_per_class] for v in (True, False)]
         fit_idx = np.sort(np.concatenate(pick))
-        tune_idx = np.sort(rng.choice(idx, size=max(1, int(idx.size * tune_fraction)), replace=False))
-        for key, rows in (("f", fit_idx), ("t", tune_idx)):
-            parts["x" + key].append(flat[:, rows].T.copy())
-            parts["y" + key].append(im.label.ravel()[rows])
-            parts["g" + key].append(np.full(rows.size, gi, np.int16))
+        xs.append(flat[:, fit_idx].T.copy())
+        ys.append(im.label.ravel()[fit_idx])
+        gs.append(np.full(fit_idx.size, gi, np.int16))
+        prepared.append(Prepared(b, a, scene, valid, np.asarray(im.label, bool)))
         if say:
-            say(f"features {band_set} {im.group}: {fit_idx.size} fit rows, {tune_idx.size} tune rows, shift={scene['shift']}")
-    cat = {k: np.concatenate(v) for k, v in parts.items()}
-    return Table(cat["xf"], cat["yf"], cat["gf"], cat["xt"], cat["yt"], cat["gt"], groups)
+            say(f"features {band_set} {im.group}: {fit_idx.size} fit rows, shift={scene['shift']}")
+    return Table(np.concatenate(xs), np.concatenate(ys), np.concatenate(gs), prepared, [im.group for im in images])
 
 
 def train_booster(x: np.ndarray, y: np.ndarray, band_set: str, seed: int = SEED) -> Any:
@@ -107,14 +116,23 @@ def train_booster(x: np.ndarray, y: np.ndarray, band_set: str, seed: int = SEED)
     return lgb.train(params, data, num_boost_round=NUM_ROUNDS)
 
 
-def best_threshold(prob: np.ndarray, truth: np.ndarray) -> float:
-    """The probability cut maximising F1 of ``prob > cut`` (grid 0.05..0.95 by 0.01)."""
-    best, best_f1 = 0.5, -1.0
-    for cut in np.round(np.arange(0.05, 0.951, 0.01), 2):
-        f1 = Confusion.from_masks(prob > cut, truth).f1
-        if f1 > best_f1:
-            best, best_f1 = float(cut), f1
-    return best
+CUTS = np.round(np.arange(0.05, 0.951, 0.02), 2)
+
+
+def best_threshold(probs: Sequence[np.ndarray], images: Sequence[Prepared],
+                   post: PostProcess = PostProcess()) -> tuple[float, Confusion]:
+    """The cut (grid :data:`CUTS`) maximising pooled F1 of the cleaned masks ``prob > cut``."""
+    best, best_conf = 0.5, Confusion(0, 0, 0, 0)
+    best_f1 = -1.0
+    for cut in CUTS:
+        tp = fp = fn = tn = 0
+        for prob, im in zip(probs, images):
+            c = Confusion.from_masks(post.apply((prob > cut) & im.valid) & im.valid, im.label)
+            tp, fp, fn, tn = tp + c.tp, fp + c.fp, fn + c.fn, tn + c.tn
+        conf = Confusion(tp, fp, fn, tn)
+        if conf.f1 > best_f1:
+            best, best_f1, best_conf = float(cut), conf.f1, conf
+    return best, best_conf
 
 
 def inner_folds(groups: Sequence[int]) -> list[list[int]]:
@@ -125,25 +143,25 @@ def inner_folds(groups: Sequence[int]) -> list[list[int]]:
 
 
 def fit_model(table: Table, train_groups: Iterable[int], band_set: str, seed: int = SEED,
-              say: Say | None = None) -> tuple[Any, float, dict[str, Any]]:
-    """Booster on ``train_groups`` and its threshold from inner out-of-fold predictions."""
+              say: Say | None = None, smooth_px: int = SMOOTH_PX) -> tuple[Any, float, dict[str, Any]]:
+    """Booster on ``train_groups`` and its threshold from inner out-of-fold whole-image maps."""
     train_groups = sorted(train_groups)
-    probs, truths = [], []
+    probs, held = [], []
     for fold in inner_folds(train_groups):
         rest = [g for g in train_groups if g not in fold]
         m = np.isin(table.g_fit, rest)
         booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, seed)
-        t = np.isin(table.g_tune, fold)
-        probs.append(booster.predict(table.x_tune[t], num_threads=1))
-        truths.append(table.y_tune[t])
-    prob, truth = np.concatenate(probs), np.concatenate(truths)
-    cut = best_threshold(prob, truth)
-    inner = Confusion.from_masks(prob > cut, truth)
+        for g in fold:
+            im = table.images[g]
+            feats = compute_features(im.before, im.after, im.scene, band_set)
+            probs.append(probability_map(booster, feats, im.valid, smooth_px, num_threads=1))
+            held.append(im)
+    cut, inner = best_threshold(probs, held)
     m = np.isin(table.g_fit, train_groups)
     booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, seed)
     info = {"threshold": cut, "inner_cv_f1": round(inner.f1, 4), "train_groups": [table.groups[g] for g in train_groups]}
     if say:
-        say(f"  model {band_set} on {len(train_groups)} groups: threshold={cut:.2f} inner-cv F1={inner.f1:.3f}")
+        say(f"  model {band_set} on {len(train_groups)} groups: threshold={cut:.2f} inner-cv F1 (cleaned)={inner.f1:.3f}")
     return booster, cut, info
 
 

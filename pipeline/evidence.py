@@ -179,7 +179,8 @@ def write_quicklook(
     max_upscale: int = 4,
 ) -> Path:
     """Side-by-side PNG (before | after) no wider than ``max_width`` with every lead outlined
-    on both sides and its code written beside it; small scenes are enlarged (nearest, integer
+    on both sides and its code written beside it (leads in the order given, most urgent first;
+    a code that would overprint an earlier one is left out, the outline stays); small scenes are enlarged (nearest, integer
     factor up to ``max_upscale``) so outlines stay readable."""
     path = Path(path)
     _check_out(path)
@@ -198,7 +199,8 @@ def write_quicklook(
         x0 = i * (pw + GAP)
         canvas.paste(panel, (x0, HEADER))
         _text(draw, (x0 + 4, 3), f"{name} {_iso(when)}", (255, 255, 255))
-        for _, row in leads.iterrows():
+        placed: list[tuple[float, float, float, float]] = []  # label boxes on this panel
+        for _, row in leads.iterrows():  # most urgent first: they get their labels
             shift = Affine.translation(x0, HEADER) @ to_px
             colour = _colour(row)
             rings = _rings(row.geometry, shift)
@@ -209,7 +211,13 @@ def write_quicklook(
                 label = _code(row)
                 width = _font(11)[0].getlength(label) + 4
                 label_x = min(max(min(xs), x0), x0 + pw - width)
-                _text(draw, (label_x, max(HEADER, min(ys) - 15)), label, colour, 11)
+                label_y = max(HEADER, min(ys) - 15)
+                box = (label_x, label_y, label_x + width, label_y + 14)
+                if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                       for b in placed):
+                    continue  # would overprint a more urgent lead's code: outline only
+                placed.append(box)
+                _text(draw, (label_x, label_y), label, colour, 11)
     legend_x = canvas.width - 4
     for prio in (4, 3, 2, 1):
         label = f"P{prio}"

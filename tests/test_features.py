@@ -7,6 +7,7 @@ from models.features import FEATURE_RADIUS, band_set_for, classify_change, compu
 from pipeline.classes import ChangeClass
 
 ROLES = ("red", "green", "blue", "nir", "swir1", "swir2")
+RGB_ROLES = ROLES[:3]
 
 
 def _stacks(seed: int = 0, shape: tuple[int, int] = (70, 80)) -> tuple[dict, dict, dict]:
@@ -70,3 +71,23 @@ def test_rgb_rules() -> None:
     rgb = lambda d: {k: d[k] for k in ("red", "green", "blue")}  # noqa: E731
     out = classify_change(_px(**rgb(FIELD)), _px(**rgb(SOIL)), np.ones((1, 1), bool))
     assert out[0, 0] == ChangeClass.BARE_SOIL
+
+
+def test_context_separates_illumination_from_new_structure() -> None:
+    """A uniform darkening keeps the dates correlated with no spectral angle; a new roof does not."""
+    rng = np.random.default_rng(3)
+    from scipy import ndimage
+
+    tex = ndimage.gaussian_filter(rng.normal(size=(60, 60)), 1.0)
+    tex = (tex / tex.std()).astype(np.float32)  # strong texture: the correlation floor (1e-8) is for flat areas
+    b = {r: np.clip(0.2 + 0.06 * tex, 0.02, None).astype(np.float32) for r in ROLES}
+    a = {r: (0.7 * v).astype(np.float32) for r, v in b.items()}
+    for r, v in zip(RGB_ROLES, (0.4, 0.05, 0.3)):
+        a[r][20:32, 20:32] = v  # a flat red roof
+    scene = {"scale": {r: 0.05 for r in ROLES}, "bright_mean": 0.15, "cva_ref": 2.0, "cvaf_ref": 3.0}
+    names = feature_names("rgb")
+    f = compute_features(b, a, scene, "rgb")
+    corr, sam, lrs = (f[names.index(n)] for n in ("corr_b5", "sam", "lr_std_b7"))
+    assert corr[45, 45] > 0.95 and sam[45, 45] < 0.01 and lrs[45, 45] < 0.01
+    assert sam[26, 26] > 0.3 and lrs[20, 26] > 0.05
+    assert corr[26, 26] < 0.5  # a flat new roof over textured ground: structure not kept

@@ -25,7 +25,7 @@ def _check_data(data: Path) -> None:
 def gbm_cmd(
     data: Path = DataOpt,
     out: Path = typer.Option(Path("models/artifacts"), "--out", help="Where the model files go."),
-    version: str = typer.Option("v1", "--version", help="Artifact version (file names gbm-<version>*)."),
+    version: str = typer.Option("v2", "--version", help="Artifact version (file names gbm-<version>*)."),
 ) -> None:
     """Train the shipped models (full: OSCD; rgb: OSCD + aerial) and write artifact + sidecar."""
     from pipeline.evaluate.crossval import train_shipped

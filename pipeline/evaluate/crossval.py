@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from models.features import feature_names
-from models.gbm import GBMDetector
+from models.gbm import SMOOTH_PX, GBMDetector
 from models.train import NUM_ROUNDS, PARAMS, SEED, Say, Table, TrainImage, build_table, default_say, fit_model, oscd_images, pair_images
 from pipeline.evaluate.metrics import Confusion, pooled
 from pipeline.evaluate.oscd import evaluate_oscd
@@ -68,7 +68,7 @@ def cross_validate(data: Path, parts: tuple[str, ...] = ("oscd", "aerial"), say:
     """The record of ``landpatrol train cv``: OSCD leave-one-city-out, aerial leave-one-pair-out."""
     t0 = time.perf_counter()
     oscd = oscd_images(data / "oscd")
-    record: dict[str, Any] = {"seed": SEED, "params": PARAMS, "rounds": NUM_ROUNDS}
+    record: dict[str, Any] = {"seed": SEED, "params": PARAMS, "rounds": NUM_ROUNDS, "smooth_px": SMOOTH_PX}
     if "oscd" in parts:
         record["oscd_loco"] = loco_oscd(data / "oscd", build_table(oscd, "full", say=say), say)
     if "aerial" in parts:
@@ -84,7 +84,8 @@ def train_shipped(data: Path, out: Path, version: str, say: Say = default_say) -
     out.mkdir(parents=True, exist_ok=True)
     meta: dict[str, Any] = {
         "name": "gbm", "version": version, "seed": SEED, "params": PARAMS, "rounds": NUM_ROUNDS,
-        "score": "booster probability mapped so that 'threshold' falls at 0.5", "band_sets": {},
+        "smooth_px": SMOOTH_PX,
+        "score": "booster probability, box-averaged over smooth_px, mapped so that 'threshold' falls at 0.5", "band_sets": {},
         "never_trained_on": ["landsat/Nanjing", "samples/levir-cd", "samples/dsifn", "slovenia"],
     }
     for band_set, table in (("full", full), ("rgb", rgb)):
@@ -94,7 +95,7 @@ def train_shipped(data: Path, out: Path, version: str, say: Say = default_say) -
         meta["band_sets"][band_set] = {
             "model": model_file, "features": feature_names(band_set), "threshold": cut,
             "inner_cv_f1": info["inner_cv_f1"], "trained_on": info["train_groups"],
-            "fit_rows": int(table.x_fit.shape[0]),
+            "fit_rows": int(table.x_fit.shape[0]), "features_n": len(feature_names(band_set)),
         }
     sidecar = out / f"gbm-{version}.json"
     sidecar.write_text(json.dumps(meta, indent=1) + "\n")
