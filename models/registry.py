@@ -6,7 +6,7 @@ from collections.abc import Callable
 from models.base import Detector
 from pipeline.errors import ConfigError
 
-# cva stays the default: gbm scores higher on OSCD and the aerial pairs but lower on the
+# cva (1.1) stays the default: gbm scores higher on OSCD and the aerial pairs but lower on the
 # Nanjing Landsat pair and is ~50x slower (models/README.md has the table).
 DEFAULT_DETECTOR = "cva"
 

@@ -1,4 +1,4 @@
-"""``landpatrol train gbm|cv``: train the shipped GBM detector, or cross-validate it honestly."""
+"""``landpatrol train gbm|cv|cv-cva``: train the shipped GBM detector, or cross-validate gbm or cva honestly."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,3 +51,21 @@ def cv_cmd(
         raise ConfigError("--only", f"expected oscd and/or aerial, got {only!r}")
     _check_data(data)
     write_json(json_out, cross_validate(data, parts))
+
+
+@train_app.command("cv-cva")
+def cv_cva_cmd(
+    data: Path = DataOpt,
+    json_out: Path = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False),
+    only: str = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both."),
+) -> None:
+    """cva's magnitude cut chosen leave-one-city-out (OSCD) and leave-one-pair-out (aerial)."""
+    from pipeline.cli.evaluate import write_json
+    from pipeline.errors import ConfigError
+    from pipeline.evaluate.cvacv import cross_validate_cva
+
+    parts = tuple(p.strip() for p in only.split(",") if p.strip())
+    if not parts or set(parts) - {"oscd", "aerial"}:
+        raise ConfigError("--only", f"expected oscd and/or aerial, got {only!r}")
+    _check_data(data)
+    write_json(json_out, cross_validate_cva(data, parts))
