@@ -1,6 +1,7 @@
 """Shared fixtures: the real-data folder and a writer for small synthetic rasters."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,18 @@ import pytest
 import rasterio
 from affine import Affine
 
+from pipeline.ledger.testing import drop_ledger_url, fresh_ledger_url, ledger_kinds
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(params=ledger_kinds())
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty ledger URL: SQLite always, PostgreSQL too when ``LANDPATROL_TEST_PG_URL``
+    is set (``.ci/run`` starts one), so ledger tests run against both."""
+    url = fresh_ledger_url(request.param, tmp_path)
+    yield url
+    drop_ledger_url(url)
 
 
 @pytest.fixture(scope="session")

@@ -15,20 +15,10 @@ from pipeline.ledger import recording as rec_mod
 from pipeline.ledger.events import verify_chain
 from pipeline.ledger.schema import Base, Event
 from pipeline.ledger.testing import (
-    drop_ledger_url,
-    fresh_ledger_url,
     leads_gdf,
-    ledger_kinds,
     run_record,
     square,
 )
-
-
-@pytest.fixture(params=ledger_kinds())
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path):
-    url = fresh_ledger_url(request.param, tmp_path)
-    yield url
-    drop_ledger_url(url)
 
 
 @pytest.fixture

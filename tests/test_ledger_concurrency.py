@@ -2,23 +2,13 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-from pathlib import Path
-
-import pytest
 
 from pipeline.ledger import Ledger
 from pipeline.ledger.events import verify_chain
-from pipeline.ledger.testing import drop_ledger_url, fresh_ledger_url, ledger_kinds, record_many
+from pipeline.ledger.testing import record_many
 
 WORKERS = 2
 RUNS = 6
-
-
-@pytest.fixture(params=ledger_kinds())
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path):
-    url = fresh_ledger_url(request.param, tmp_path)
-    yield url
-    drop_ledger_url(url)
 
 
 def test_concurrent_runs_make_no_duplicates_and_lose_no_update(ledger_url: str) -> None:

@@ -16,23 +16,13 @@ from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.lifecycle import TransitionError
 from pipeline.ledger.schema import Event, Lead
 from pipeline.ledger.testing import (
-    drop_ledger_url,
-    fresh_ledger_url,
     leads_gdf,
-    ledger_kinds,
     run_record,
     square,
 )
 
 # Mon 2024-06-03 .. ; 2024-06-10 is the Dragon Boat Festival holiday (official calendar)
 TODAY = date(2024, 6, 20)
-
-
-@pytest.fixture(params=ledger_kinds())
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path):
-    url = fresh_ledger_url(request.param, tmp_path)
-    yield url
-    drop_ledger_url(url)
 
 
 @pytest.fixture
