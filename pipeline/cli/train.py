@@ -1,4 +1,4 @@
-"""``landpatrol train gbm|cv|cv-cva``: train the shipped GBM detector, or cross-validate gbm or cva honestly."""
+"""``landpatrol train gbm|cv|cv-cva|cv-ensemble``: train the shipped GBM detector, or cross-validate gbm, cva or the ensemble honestly."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -69,3 +69,22 @@ def cv_cva_cmd(
         raise ConfigError("--only", f"expected oscd and/or aerial, got {only!r}")
     _check_data(data)
     write_json(json_out, cross_validate_cva(data, parts))
+
+
+@train_app.command("cv-ensemble")
+def cv_ensemble_cmd(
+    data: Path = DataOpt,
+    json_out: Path = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False),
+    only: str = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both."),
+    cache: Path | None = typer.Option(None, "--cache", help="Folder caching gbm fold probabilities (.npz).", file_okay=False),
+) -> None:
+    """The cva+gbm ensemble constant chosen on training folds (gbm fold models as in `train cv`)."""
+    from pipeline.cli.evaluate import write_json
+    from pipeline.errors import ConfigError
+    from pipeline.evaluate.ensemblecv import cross_validate_ensemble
+
+    parts = tuple(p.strip() for p in only.split(",") if p.strip())
+    if not parts or set(parts) - {"oscd", "aerial"}:
+        raise ConfigError("--only", f"expected oscd and/or aerial, got {only!r}")
+    _check_data(data)
+    write_json(json_out, cross_validate_ensemble(data, parts, cache))

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from models.base import Detector
+from models.cva import CVADetector
+from models.ensemble import EnsembleDetector, combine, cva_cut
+from models.gbm import GBMDetector
+from models.registry import available_detectors
+from models.train import TrainImage, build_table, fit_model
+from pipeline.evaluate.ensemblecv import GRIDS, Scored, choose, confusion, sweep
+from pipeline.evaluate.metrics import Confusion
+from pipeline.evaluate.runner import PostProcess, run_pair
+
+
+def synthetic_pair(seed: int, shape: tuple[int, int] = (96, 96)) -> TrainImage:
+    """Textured field; bright 'roofs' appear; the after date is darker (season)."""
+    rng = np.random.default_rng(seed)
+    base = {r: (0.1 + 0.3 * ndimage.gaussian_filter(rng.normal(size=shape), 2)).astype(np.float32)
+            for r in ("red", "green", "blue")}
+    after = {r: (0.8 * v + 0.01).astype(np.float32) for r, v in base.items()}
+    label = np.zeros(shape, bool)
+    for _ in range(4):
+        y, x = rng.integers(5, shape[0] - 15, 2)
+        label[y:y + 8, x:x + 8] = True
+    for v in after.values():
+        v[label] = 0.35
+    return TrainImage(f"syn/{seed}", base, after, label)
+
+
+@pytest.fixture(scope="module")
+def tiny_gbm() -> GBMDetector:
+    table = build_table([synthetic_pair(s) for s in range(3)], "rgb", n_per_class=600)
+    booster, cut, _ = fit_model(table, range(3), "rgb")
+    return GBMDetector({"rgb": (booster, cut)}, version="test", num_threads=1)
+
+
+def test_gate_is_and_of_member_cuts() -> None:
+    rng = np.random.default_rng(0)
+    g, s = rng.random(1000).astype(np.float32), rng.random(1000).astype(np.float32)
+    for f in (0.0, 0.6, 1.0):
+        changed = combine(g, s, "gate", f) > 0.5
+        expected = (g > 0.5) & (s > cva_cut(f) + 1e-6)
+        assert (changed == expected).mean() > 0.995  # ties at the cut only
+    assert cva_cut(1.0) == pytest.approx(0.5)  # f = 1 is cva's own cut
+    # f = 0 leaves gbm alone
+    assert ((combine(g, s, "gate", 0.0) > 0.5) == (g > 0.5)).all()
+
+
+def test_geo_cut_and_monotone() -> None:
+    g = np.full(5, 0.64, np.float32)
+    s = np.array([0.0, 0.25, 0.5625, 0.7, 1.0], np.float32)  # sqrt(g*s): 0, .4, .6, .67, .8
+    out = combine(g, s, "geo", 0.6)
+    assert np.all(np.diff(out) >= 0)
+    assert out[2] == pytest.approx(0.5, abs=1e-5) and out[1] < 0.5 < out[3]
+    with pytest.raises(ValueError):
+        combine(g, s, "mean", 0.5)
+
+
+def test_detector_protocol_registry_and_planted_change(tiny_gbm: GBMDetector) -> None:
+    det = EnsembleDetector(gbm=tiny_gbm, mode="gate", constants={"rgb": 0.6, "full": 0.6})
+    assert isinstance(det, Detector) and det.halo == tiny_gbm.halo and det.thread_safe is False
+    assert "ensemble" in available_detectors()
+    test = synthetic_pair(99)
+    res = run_pair(det, test.before, test.after, "syn")
+    json.dumps(res.scene)
+    assert Confusion.from_masks(res.mask, test.label).f1 > 0.8
+    # the gate never flags a pixel gbm alone leaves unchanged
+    alone = run_pair(tiny_gbm, test.before, test.after, "syn", post=PostProcess.raw())
+    gated = run_pair(det, test.before, test.after, "syn", post=PostProcess.raw())
+    assert not (gated.mask & ~alone.mask).any()
+    assert (res.change.change_class[res.mask] > 0).all() and (res.change.change_class[~res.mask] == 0).all()
+
+
+def test_gate_nests_masks_and_zero_is_gbm(tiny_gbm: GBMDetector) -> None:
+    """A higher gate keeps a subset of a lower gate's pixels; at 0 the ensemble is gbm."""
+    test = synthetic_pair(5)
+    raw = PostProcess.raw()
+    masks = [run_pair(EnsembleDetector(gbm=tiny_gbm, mode="gate", constants={"rgb": f}),
+                      test.before, test.after, "syn", post=raw).mask for f in (0.0, 0.6, 1.2)]
+    assert not (masks[1] & ~masks[0]).any() and not (masks[2] & ~masks[1]).any()
+    np.testing.assert_array_equal(masks[0], run_pair(tiny_gbm, test.before, test.after, "syn", post=raw).mask)
+
+
+@pytest.mark.parametrize("mode", ["gate", "geo"])
+def test_window_invariant_given_halo(tiny_gbm: GBMDetector, mode: str) -> None:
+    det = EnsembleDetector(gbm=tiny_gbm, mode=mode, constants={"rgb": 0.5})
+    img = synthetic_pair(7, (110, 120))
+    valid = np.ones(img.label.shape, bool)
+    scene = det.fit_scene(img.before, img.after, valid)
+    whole = det.detect(img.before, img.after, valid, scene)
+    h = det.halo
+    r0, c0, rows, cols = 40, 45, 20, 25
+    win = (slice(r0 - h, r0 + rows + h), slice(c0 - h, c0 + cols + h))
+    part = det.detect({k: v[win] for k, v in img.before.items()},
+                      {k: v[win] for k, v in img.after.items()}, valid[win], scene)
+    np.testing.assert_allclose(part.score[h:-h, h:-h], whole.score[r0:r0 + rows, c0:c0 + cols], atol=1e-5)
+
+
+def test_choose_picks_best_pooled_constant_and_sweep_scores_cleaned_masks() -> None:
+    rng = np.random.default_rng(1)
+    label = np.zeros((60, 60), bool)
+    label[10:30, 10:30] = True
+    g = np.where(label, 0.9, 0.7).astype(np.float32)          # gbm flags everything
+    s = np.where(label, 0.9, rng.random(label.shape) * 0.2).astype(np.float32)  # cva only the roof
+    im = Scored(g, s, np.ones_like(label), label, None)
+    table = sweep(im, "gate", PostProcess())
+    assert len(table) == len(GRIDS["gate"])
+    assert table[0].f1 < 0.5  # f = 0: gbm alone, everything flagged
+    i, f1 = choose([table])
+    assert f1 == pytest.approx(1.0) and GRIDS["gate"][i] > 0
+    assert confusion(combine(g, s, "gate", GRIDS["gate"][i]), im, PostProcess()).fp == 0
+
+
+def test_default_cva_member_is_cva() -> None:
+    det = EnsembleDetector(gbm=GBMDetector({"rgb": (None, 0.5)}, version="x"))
+    assert isinstance(det.cva, CVADetector) and det.mode == "gate"
