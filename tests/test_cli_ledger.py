@@ -119,6 +119,6 @@ def test_cli_patrols_stats_overdue_zone_report(setup, monkeypatch, capsys, tmp_p
     rc, out, _ = run("ledger", "overdue", "--json", "--today", "2099-01-01")
     assert rc == 0 and json.loads(out) == []
     rc, _, err = run("ledger", "show", "NOPE-1")
-    assert rc == 3 and "no such lead" in err
+    assert rc == 2 and "no such lead" in err  # bad input, not a ledger failure
     rc, _, err = cli(monkeypatch, capsys, "ledger", "list", "--ledger", "sqlite:////nonexistent-dir/x.sqlite")
     assert rc == 3 and "nonexistent-dir" in err

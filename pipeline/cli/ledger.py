@@ -14,7 +14,7 @@ import typer
 
 from pipeline.cli.main import ledger_app
 from pipeline.cli.options import LedgerOpt, default_ledger_url
-from pipeline.errors import ConfigError, LedgerError
+from pipeline.errors import ConfigError, InputError, LedgerError
 
 patrol_app = typer.Typer(help="Patrol records (巡查记录), zero reports included.", no_args_is_help=True)
 zone_app = typer.Typer(help="Responsibility zones (分片包干).", no_args_is_help=True)
@@ -106,7 +106,7 @@ def show_cmd(code: str, as_json: bool = JsonOpt, ledger: Optional[str] = LedgerO
     with _open(ledger) as led:
         lead = led.get_lead(code)
     if lead is None:
-        raise LedgerError(code, "no such lead")
+        raise InputError(code, "no such lead")
     lead["geometry"] = lead["geometry"].wkt
     if as_json:
         _echo_json(lead)
@@ -145,7 +145,7 @@ def history_cmd(code: str, as_json: bool = JsonOpt, ledger: Optional[str] = Ledg
     with _open(ledger) as led:
         events = led.history(code)
     if not events:
-        raise LedgerError(code, "no such lead or no events")
+        raise InputError(code, "no such lead or no events")
     if as_json:
         _echo_json(events)
         return
