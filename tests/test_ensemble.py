@@ -1,35 +1,21 @@
+"""The cva+gbm ensemble: combination rules, the Detector protocol, constants chosen on cleaned masks."""
 from __future__ import annotations
 
 import json
 
 import numpy as np
 import pytest
-from scipy import ndimage
 
 from models.base import Detector
 from models.cva import CVADetector
 from models.ensemble import EnsembleDetector, combine, cva_cut
 from models.gbm import GBMDetector
 from models.registry import available_detectors
-from models.train import TrainImage, build_table, fit_model
+from models.train import build_table, fit_model
 from pipeline.evaluate.ensemblecv import GRIDS, Scored, choose, confusion, sweep
 from pipeline.evaluate.metrics import Confusion
 from pipeline.evaluate.runner import PostProcess, run_pair
-
-
-def synthetic_pair(seed: int, shape: tuple[int, int] = (96, 96)) -> TrainImage:
-    """Textured field; bright 'roofs' appear; the after date is darker (season)."""
-    rng = np.random.default_rng(seed)
-    base = {r: (0.1 + 0.3 * ndimage.gaussian_filter(rng.normal(size=shape), 2)).astype(np.float32)
-            for r in ("red", "green", "blue")}
-    after = {r: (0.8 * v + 0.01).astype(np.float32) for r, v in base.items()}
-    label = np.zeros(shape, bool)
-    for _ in range(4):
-        y, x = rng.integers(5, shape[0] - 15, 2)
-        label[y:y + 8, x:x + 8] = True
-    for v in after.values():
-        v[label] = 0.35
-    return TrainImage(f"syn/{seed}", base, after, label)
+from tests.test_gbm import synthetic_pair
 
 
 @pytest.fixture(scope="module")

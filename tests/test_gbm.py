@@ -17,7 +17,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def synthetic_pair(seed: int, shape: tuple[int, int] = (96, 96)) -> TrainImage:
-    """Textured field; a few bright 'roofs' appear; the after date is darker (season) and shifted."""
+    """Textured field; a few bright 'roofs' appear; the after date is darker (season)."""
     rng = np.random.default_rng(seed)
     from scipy import ndimage
 

@@ -35,6 +35,16 @@ def gbm_cmd(
     typer.echo(str(sidecar))
 
 
+def _studies(only: str) -> tuple[str, ...]:
+    """``--only oscd,aerial`` as a tuple; anything else is refused naming the option."""
+    from pipeline.errors import ConfigError
+
+    parts = tuple(p.strip() for p in only.split(",") if p.strip())
+    if not parts or set(parts) - {"oscd", "aerial"}:
+        raise ConfigError("--only", f"expected oscd and/or aerial, got {only!r}")
+    return parts
+
+
 @train_app.command("cv")
 def cv_cmd(
     data: Path = DataOpt,
@@ -43,12 +53,9 @@ def cv_cmd(
 ) -> None:
     """OSCD leave-one-city-out and aerial leave-one-pair-out, thresholds by inner CV only."""
     from pipeline.cli.evaluate import write_json
-    from pipeline.errors import ConfigError
     from pipeline.evaluate.crossval import cross_validate
 
-    parts = tuple(p.strip() for p in only.split(",") if p.strip())
-    if not parts or set(parts) - {"oscd", "aerial"}:
-        raise ConfigError("--only", f"expected oscd and/or aerial, got {only!r}")
+    parts = _studies(only)
     _check_data(data)
     write_json(json_out, cross_validate(data, parts))
 
@@ -61,12 +68,9 @@ def cv_cva_cmd(
 ) -> None:
     """cva's magnitude cut chosen leave-one-city-out (OSCD) and leave-one-pair-out (aerial)."""
     from pipeline.cli.evaluate import write_json
-    from pipeline.errors import ConfigError
     from pipeline.evaluate.cvacv import cross_validate_cva
 
-    parts = tuple(p.strip() for p in only.split(",") if p.strip())
-    if not parts or set(parts) - {"oscd", "aerial"}:
-        raise ConfigError("--only", f"expected oscd and/or aerial, got {only!r}")
+    parts = _studies(only)
     _check_data(data)
     write_json(json_out, cross_validate_cva(data, parts))
 
@@ -80,11 +84,8 @@ def cv_ensemble_cmd(
 ) -> None:
     """The cva+gbm ensemble constant chosen on training folds (gbm fold models as in `train cv`)."""
     from pipeline.cli.evaluate import write_json
-    from pipeline.errors import ConfigError
     from pipeline.evaluate.ensemblecv import cross_validate_ensemble
 
-    parts = tuple(p.strip() for p in only.split(",") if p.strip())
-    if not parts or set(parts) - {"oscd", "aerial"}:
-        raise ConfigError("--only", f"expected oscd and/or aerial, got {only!r}")
+    parts = _studies(only)
     _check_data(data)
     write_json(json_out, cross_validate_ensemble(data, parts, cache))
