@@ -254,3 +254,15 @@ def test_photos_imagery_and_zero_reports_respect_zones(world: dict) -> None:
         done = patrols_on(led, "ZA", datetime(2024, 5, 2).date())
         assert patrols_on(led, "ZB", datetime(2024, 5, 2).date()) == []
     assert len(done) == 1 and done[0]["zero_report"] and done[0]["personnel"] == ["pat", "pat2"]
+
+
+def test_openapi_is_served_and_no_cdn_backed_docs_page(tmp_path) -> None:
+    """Provincial systems read /openapi.json; /docs would pull Swagger from a CDN, so it is off."""
+    from fastapi.testclient import TestClient
+
+    from pipeline.web.app import create_app
+
+    client = TestClient(create_app(f"sqlite:///{tmp_path / 'l.sqlite'}", secret="s" * 32))
+    spec = client.get("/openapi.json").json()
+    assert {"/api/token", "/api/leads", "/api/leads/{code}"} <= set(spec["paths"])
+    assert client.get("/docs").status_code == 404

@@ -44,7 +44,10 @@ def create_app(ledger_url: str, secret: str | None = None, *, runs_dir: Path | N
         yield
         ledger.close()
 
-    app = FastAPI(title="landpatrol", lifespan=lifespan, version="0.1.0",
+    # No /docs or /redoc: FastAPI's pages pull Swagger/ReDoc from a CDN, and the app must work
+    # without the internet. The OpenAPI description stays at /openapi.json.
+    app = FastAPI(title="landpatrol", lifespan=lifespan, version="0.1.0", docs_url=None,
+                  redoc_url=None,
                   description="Leads of the patrol ledger (巡查台账) for field teams and provincial systems.")
     app.state.settings = Settings(ledger=ledger, secret=auth.resolve_secret(secret),
                                   runs_dir=runs_dir or folder, uploads_dir=uploads,
