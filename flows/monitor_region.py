@@ -29,9 +29,10 @@ def load_region_task(path: Path) -> Region:
 
 
 def upsert_patrol_zones(ledger_url: str, region: Region, by: str = "monitor-region") -> list[str]:
-    """Add the region's responsibility zones the ledger lacks (by ``code``); returns the codes
-    added. A zone already there is left as it is (the ledger has no zone update), so a rerun
-    adds nothing and fails on nothing. The layer is checked whole before anything is written."""
+    """Bring the ledger's responsibility zones in line with the region's layer (by ``code``):
+    add the zones it lacks, update those whose outline, level, persons, name or unit changed
+    (each change an event); returns the codes added or updated. A rerun on an unchanged layer
+    writes nothing. The layer is checked whole before anything is written."""
     import geopandas as gpd
 
     from pipeline.ledger import Ledger
@@ -63,6 +64,11 @@ def upsert_patrol_zones(ledger_url: str, region: Region, by: str = "monitor-regi
         added = []
         for code, row in zip(codes, frame.to_dict("records")):
             if code in known:
+                if led.update_patrol_zone(code=code, by=by, geometry=row["geometry"],
+                                          level=int(float(row["level"])),
+                                          persons=str(row["persons"] or ""),
+                                          name=_text(row.get("name")), unit=_text(row.get("unit"))):
+                    added.append(code)
                 continue
             led.add_patrol_zone(code=code, geometry=row["geometry"], level=int(float(row["level"])),
                                 persons=str(row["persons"] or ""), by=by,

@@ -272,3 +272,36 @@ def test_bad_patrol_zones_layer_fails_before_writing(tmp_path: Path) -> None:
 
     with Ledger.open(url) as led:
         assert led.read(lambda c: c.execute(select(func.count()).select_from(PatrolZone)).scalar()) == 0
+
+
+def test_changed_patrol_zones_are_updated_with_an_event(tmp_path: Path) -> None:
+    """Staff turnover: new persons in the layer reach the ledger, once, as a recorded change."""
+    from sqlalchemy import select
+
+    from flows.monitor_region import upsert_patrol_zones
+    from pipeline.ledger import Ledger
+    from pipeline.ledger.events import verify_chain
+    from pipeline.ledger.schema import Event
+    from pipeline.ledger.schema_work import PatrolZone
+
+    root = _region(tmp_path / "r", ["a_2019-03-01.tif"])
+    square = {"type": "Polygon", "coordinates": [[[118, 32], [118.1, 32], [118.1, 32.1], [118, 32]]]}
+
+    def write(persons: str) -> None:
+        layer = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": square,
+                 "properties": {"code": "A", "level": 2, "persons": persons, "name": "甲片区"}}]}
+        (root / "patrol_zones.geojson").write_text(json.dumps(layer, ensure_ascii=False), encoding="utf-8")
+
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    write("张伟,李娜")
+    assert upsert_patrol_zones(url, load_region(root)) == ["A"]
+    write("张伟,王强")
+    assert upsert_patrol_zones(url, load_region(root)) == ["A"]
+    assert upsert_patrol_zones(url, load_region(root)) == []
+    with Ledger.open(url) as led:
+        persons = led.read(lambda c: c.execute(select(PatrolZone.persons)).scalar_one())
+        actions = led.read(lambda c: c.execute(select(Event.action).where(Event.entity == "patrol_zone")
+                                               .order_by(Event.id)).scalars().all())
+        assert persons == ["张伟", "王强"]
+        assert actions == ["zone_added", "zone_updated"]
+        assert led.read(verify_chain).ok

@@ -8,7 +8,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from pipeline.errors import InputError, LedgerError
 from pipeline.ledger.events import append_event
@@ -42,6 +42,50 @@ def add_patrol_zone(conn: Connection, *, code: str, geometry: BaseGeometry, leve
                  after={k: v for k, v in values.items() if k != "geom_wkb"}
                  | {"geometry": shapely.to_wkt(geometry, rounding_precision=7)})
     return zid
+
+
+def update_patrol_zone(conn: Connection, *, code: str, by: str,
+                       geometry: BaseGeometry | None = None, level: int | None = None,
+                       persons: list[str] | str | None = None, name: str | None = None,
+                       unit: str | None = None) -> bool:
+    """Change a responsibility zone's outline, level, persons, name or unit (staff turnover,
+    re-drawn zones); ``None`` keeps a value. Appends a ``zone_updated`` event with what changed,
+    before and after; returns False (and writes nothing) when nothing differs. Leads already
+    assigned keep their assignee: a reassignment is a dispatch, not a zone edit."""
+    row = conn.execute(select(PatrolZone).where(PatrolZone.code == code)).mappings().first()
+    if row is None:
+        raise LedgerError(code, "no such patrol zone")
+    new: dict[str, Any] = {}
+    if persons is not None:
+        people = _names(persons)
+        if not people:
+            raise LedgerError(code, "a patrol zone needs at least one responsible person")
+        new["persons"] = people
+    if level is not None:
+        new["level"] = int(level)
+    if name is not None:
+        new["name"] = name
+    if unit is not None:
+        new["unit"] = unit
+    if geometry is not None:
+        geometry = shapely.make_valid(geometry)
+        if not shapely.from_wkb(row["geom_wkb"]).equals(geometry):
+            new.update(geom_wkb=shapely.to_wkb(geometry), **bbox(geometry))
+    changed = {k: v for k, v in new.items() if row[k] != v}
+    if not changed:
+        return False
+    conn.execute(update(PatrolZone).where(PatrolZone.id == row["id"]).values(**changed))
+
+    def shown(values: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in values.items() if k in changed and k != "geom_wkb"
+               and k not in ("minx", "miny", "maxx", "maxy")}
+        if "geom_wkb" in changed:
+            out["geometry"] = shapely.to_wkt(shapely.from_wkb(values["geom_wkb"]), rounding_precision=7)
+        return out
+
+    append_event(conn, entity="patrol_zone", entity_id=row["id"], action="zone_updated", actor=by,
+                 before=shown(dict(row)), after=shown(changed))
+    return True
 
 
 def zone_for(conn: Connection, geom: BaseGeometry) -> dict[str, Any] | None:

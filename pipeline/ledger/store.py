@@ -168,6 +168,10 @@ class Ledger:
         """See :func:`pipeline.ledger.patrols.add_patrol_zone`."""
         return self.write(lambda c: patrols.add_patrol_zone(c, **kwargs))
 
+    def update_patrol_zone(self, **kwargs: Any) -> bool:
+        """See :func:`pipeline.ledger.patrols.update_patrol_zone`."""
+        return self.write(lambda c: patrols.update_patrol_zone(c, **kwargs))
+
     def add_patrol(self, **kwargs: Any) -> int:
         """See :func:`pipeline.ledger.patrols.add_patrol` (zero reports included)."""
         return self.write(lambda c: patrols.add_patrol(c, **kwargs))
