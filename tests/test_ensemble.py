@@ -15,7 +15,7 @@ from models.train import build_table, fit_model
 from pipeline.evaluate.ensemblecv import GRIDS, Scored, choose, confusion, sweep
 from pipeline.evaluate.metrics import Confusion
 from pipeline.evaluate.runner import PostProcess, run_pair
-from tests.test_gbm import synthetic_pair
+from tests.test_gbm import assert_window_invariant, synthetic_pair
 
 
 @pytest.fixture(scope="module")
@@ -74,17 +74,7 @@ def test_gate_nests_masks_and_zero_is_gbm(tiny_gbm: GBMDetector) -> None:
 
 @pytest.mark.parametrize("mode", ["gate", "geo"])
 def test_window_invariant_given_halo(tiny_gbm: GBMDetector, mode: str) -> None:
-    det = EnsembleDetector(gbm=tiny_gbm, mode=mode, constants={"rgb": 0.5})
-    img = synthetic_pair(7, (110, 120))
-    valid = np.ones(img.label.shape, bool)
-    scene = det.fit_scene(img.before, img.after, valid)
-    whole = det.detect(img.before, img.after, valid, scene)
-    h = det.halo
-    r0, c0, rows, cols = 40, 45, 20, 25
-    win = (slice(r0 - h, r0 + rows + h), slice(c0 - h, c0 + cols + h))
-    part = det.detect({k: v[win] for k, v in img.before.items()},
-                      {k: v[win] for k, v in img.after.items()}, valid[win], scene)
-    np.testing.assert_allclose(part.score[h:-h, h:-h], whole.score[r0:r0 + rows, c0:c0 + cols], atol=1e-5)
+    assert_window_invariant(EnsembleDetector(gbm=tiny_gbm, mode=mode, constants={"rgb": 0.5}))
 
 
 def test_choose_picks_best_pooled_constant_and_sweep_scores_cleaned_masks() -> None:

@@ -21,6 +21,11 @@ def _check_data(data: Path) -> None:
             raise InputError(data / sub, "training data folder missing")
 
 
+# Options the cross-validation commands share.
+JsonOpt = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False)
+OnlyOpt = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both.")
+
+
 @train_app.command("gbm")
 def gbm_cmd(
     data: Path = DataOpt,
@@ -48,8 +53,8 @@ def _studies(only: str) -> tuple[str, ...]:
 @train_app.command("cv")
 def cv_cmd(
     data: Path = DataOpt,
-    json_out: Path = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False),
-    only: str = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both."),
+    json_out: Path = JsonOpt,
+    only: str = OnlyOpt,
 ) -> None:
     """OSCD leave-one-city-out and aerial leave-one-pair-out, thresholds by inner CV only."""
     from pipeline.cli.evaluate import write_json
@@ -63,8 +68,8 @@ def cv_cmd(
 @train_app.command("cv-cva")
 def cv_cva_cmd(
     data: Path = DataOpt,
-    json_out: Path = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False),
-    only: str = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both."),
+    json_out: Path = JsonOpt,
+    only: str = OnlyOpt,
 ) -> None:
     """cva's magnitude cut chosen leave-one-city-out (OSCD) and leave-one-pair-out (aerial)."""
     from pipeline.cli.evaluate import write_json
@@ -78,8 +83,8 @@ def cv_cva_cmd(
 @train_app.command("cv-ensemble")
 def cv_ensemble_cmd(
     data: Path = DataOpt,
-    json_out: Path = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False),
-    only: str = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both."),
+    json_out: Path = JsonOpt,
+    only: str = OnlyOpt,
     cache: Path | None = typer.Option(None, "--cache", help="Folder caching gbm fold probabilities (.npz).", file_okay=False),
 ) -> None:
     """The cva+gbm ensemble constant chosen on training folds (gbm fold models as in `train cv`)."""

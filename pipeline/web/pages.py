@@ -246,17 +246,21 @@ def sheet(request: Request, zone: str | None = None, user: User = Depends(page_u
         "saved": request.query_params.get("saved") == "1", "error": request.query_params.get("error")})
 
 
-@router.get("/sheet.gpx")
-def sheet_gpx(zone: str | None = None, user: User = Depends(page_user), s: Settings = Depends(settings)) -> Response:
+def _route_file(s: Settings, user: User, zone: str | None, fmt: str) -> Response:
+    """Today's route of ``zone`` as a GPX or KML download for field GPS units."""
     zone, _, route = _sheet(s, user, zone)
     name = f"{zone or 'none'}-{date.today().isoformat()}"
-    return Response(to_gpx(route, name), media_type="application/gpx+xml",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.gpx"'})
+    body, media = ((to_gpx(route, name), "application/gpx+xml") if fmt == "gpx"
+                   else (to_kml(route, name), "application/vnd.google-earth.kml+xml"))
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+@router.get("/sheet.gpx")
+def sheet_gpx(zone: str | None = None, user: User = Depends(page_user), s: Settings = Depends(settings)) -> Response:
+    return _route_file(s, user, zone, "gpx")
 
 
 @router.get("/sheet.kml")
 def sheet_kml(zone: str | None = None, user: User = Depends(page_user), s: Settings = Depends(settings)) -> Response:
-    zone, _, route = _sheet(s, user, zone)
-    name = f"{zone or 'none'}-{date.today().isoformat()}"
-    return Response(to_kml(route, name), media_type="application/vnd.google-earth.kml+xml",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.kml"'})
+    return _route_file(s, user, zone, "kml")
