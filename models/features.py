@@ -8,6 +8,9 @@ pictures and on reflectance. Every neighbourhood feature is a Gaussian filter wi
 ``truncate=3`` at sigma <= 4 (radius 12) plus one Sobel step, so a pixel's features depend on
 at most :data:`FEATURE_RADIUS` pixels around it: that is what makes detection window-invariant. The context block
 (:func:`context_features`) uses box filters of width <= 15 (radius 7) and stays inside it.
+The optional *wide* block (:func:`wide_features`, ``wide=True``) adds box statistics over
+31 and 61 px (what kind of neighbourhood a pixel sits in: built-up texture, green fields,
+regional change level) and widens the radius to :data:`WIDE_RADIUS`.
 """
 from __future__ import annotations
 
@@ -29,6 +32,13 @@ GREY_BLUE_RED = 0.8  # construction: blue >= 0.8 red after (grey/blue roofs, con
 BRIGHTER = 1.1       # construction: visible brightness after >= 1.1 x before
 LR_BOXES = (3, 7, 15)   # box widths of the mean/std of the mean log-ratio
 CORR_BOXES = (5, 11)    # box widths of the inter-date brightness correlation
+WIDE_BOXES = (31, 61)   # box widths of the wide block (neighbourhood kind and regional change)
+WIDE_RADIUS = max(WIDE_BOXES) // 2
+
+
+def feature_radius(wide: bool = False) -> int:
+    """Pixels of context one pixel's features depend on (the halo a window needs)."""
+    return max(FEATURE_RADIUS, WIDE_RADIUS) if wide else FEATURE_RADIUS
 
 
 def band_set_for(roles: set[str] | frozenset[str]) -> str:
@@ -54,7 +64,7 @@ def _grad(x: np.ndarray) -> np.ndarray:
     return np.hypot(ndimage.sobel(s, 0, mode="reflect"), ndimage.sobel(s, 1, mode="reflect"))
 
 
-def feature_names(band_set: str) -> list[str]:
+def feature_names(band_set: str, wide: bool = False) -> list[str]:
     names = [f"dz_{r}" for r in RGB] + [f"lr_{r}" for r in RGB]
     names += ["bright_b", "bright_a", "dbright", "exg_b", "exg_a", "dexg", "cva", "angle", "cva_rel"]
     names += [f"cva_g{s:g}" for s in SIGMAS] + [f"cva_smooth{s:g}" for s in SIGMAS]
@@ -64,7 +74,7 @@ def feature_names(band_set: str) -> list[str]:
         for idx in ("ndvi", "ndbi", "mndwi"):
             names += [f"{idx}_b", f"{idx}_a", f"{idx}_d"]
         names += ["ndvi_d_g2", "ndbi_d_g2", "cvaf", "cvaf_g2", "cvaf_g4", "cvaf_smooth2", "cvaf_rel"]
-    return names + context_names()
+    return names + context_names() + (wide_names() if wide else [])
 
 
 def context_names() -> list[str]:
@@ -113,6 +123,42 @@ def context_features(b: Mapping[str, np.ndarray], a: Mapping[str, np.ndarray], r
     return out
 
 
+def wide_names() -> list[str]:
+    names = []
+    for k in WIDE_BOXES:
+        names += [f"lr_mean_b{k}", f"lr_std_b{k}", f"bright_b_b{k}", f"tex_b_b{k}", f"exg_b_b{k}",
+                  f"cva_b{k}", f"cva_over_b{k}", f"sam_b{k}"]
+    return names
+
+
+def wide_features(b: Mapping[str, np.ndarray], a: Mapping[str, np.ndarray], roles: tuple[str, ...],
+                  cva: np.ndarray, bright_mean: float) -> list[np.ndarray]:
+    """The wide block, order of :func:`wide_names`; every input is per pixel, so radius = box // 2.
+
+    Per box width: mean and std of the band-averaged log-ratio (regional change against local
+    change); before-date brightness mean and std (built-up texture) and excess-green mean
+    (fields, forest); mean CVA and the pixel's CVA over it (stands out from its surroundings,
+    or is a whole region shifting: season, haze); mean spectral angle.
+    """
+    b64 = {r: b[r].astype(np.float64) for r in roles}
+    a64 = {r: a[r].astype(np.float64) for r in roles}
+    lr = sum(np.log((a64[r] + EPS) / (b64[r] + EPS)) for r in roles) / len(roles)
+    bb = sum(b64[r] for r in RGB) / 3.0 / max(bright_mean, 1e-6)
+    exg = (2 * b64["green"] - b64["red"] - b64["blue"]) / (b64["red"] + b64["green"] + b64["blue"] + EPS)
+    dot = sum(a64[r] * b64[r] for r in roles)
+    norm = np.sqrt(sum(a64[r] ** 2 for r in roles) * sum(b64[r] ** 2 for r in roles)) + 1e-6
+    sam = np.arccos(np.clip(dot / norm, -1.0, 1.0))
+    c64 = cva.astype(np.float64)
+    out: list[np.ndarray] = []
+    for k in WIDE_BOXES:
+        m, mb = _box(lr, k), _box(bb, k)
+        mc = _box(c64, k)
+        out += [m, np.sqrt(np.maximum(_box(lr * lr, k) - m * m, 0.0)),
+                mb, np.sqrt(np.maximum(_box(bb * bb, k) - mb * mb, 0.0)), _box(exg, k),
+                mc, c64 / (mc + 0.1), _box(sam, k)]
+    return out
+
+
 def indices(s: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Spectral indices of one date; only those its bands allow."""
     out = {
@@ -128,7 +174,8 @@ def indices(s: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def compute_features(
-    before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray], scene: Mapping, band_set: str
+    before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray], scene: Mapping, band_set: str,
+    wide: bool = False,
 ) -> np.ndarray:
     """(n_features, rows, cols) float32; NaN inputs must already be filled.
 
@@ -166,6 +213,8 @@ def compute_features(
         smooth = np.sqrt(sum(((_g(a[r], 2.0) - _g(b[r], 2.0)) / np.float32(sc[r])) ** 2 for r in roles))
         f += [cvaf, _g(cvaf, 2.0), _g(cvaf, 4.0), smooth, cvaf / np.float32(scene["cvaf_ref"])]
     f += context_features(b, a, roles)
+    if wide:
+        f += wide_features(b, a, roles, cva, float(bm))
     return np.stack([x.astype(np.float32, copy=False) for x in f])
 
 

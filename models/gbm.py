@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage
 
 from models.base import BandStack, ChangeMap
-from models.features import BAND_SETS, FEATURE_RADIUS, RGB, band_set_for, classify_change, compute_features, feature_names
+from models.features import BAND_SETS, RGB, band_set_for, classify_change, compute_features, feature_names, feature_radius
 from pipeline.coreg import MAX_SHIFT_PX, apply_shift, estimate_shift
 from pipeline.errors import ModelError
 from pipeline.radiometry import apply_normalisation, fit_normalisation
@@ -93,12 +93,12 @@ def fit_scene_params(before: BandStack, after: BandStack, valid: np.ndarray, cor
 
 
 def scene_features(
-    before: BandStack, after: BandStack, scene: Mapping[str, Any], band_set: str
+    before: BandStack, after: BandStack, scene: Mapping[str, Any], band_set: str, wide: bool = False
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Features (F, rows, cols) of a window, plus the prepared (filled) before/after stacks."""
     b = fill({r: np.asarray(before[r], np.float32) for r in scene["roles"]}, scene["mean"])
     a = fill(prepare_after(after, scene), scene["mean"])
-    return compute_features(b, a, scene, band_set), b, a
+    return compute_features(b, a, scene, band_set, wide), b, a
 
 
 def probability_map(booster: Any, feats: np.ndarray, valid: np.ndarray, smooth_px: int = SMOOTH_PX,
@@ -120,31 +120,34 @@ class GBMDetector:
     threshold = 0.5
 
     def __init__(self, boosters: Mapping[str, tuple[Any, float]] | None = None, version: str = DEFAULT_VERSION,
-                 artifacts: Path = ARTIFACTS, num_threads: int = 0, smooth_px: int = SMOOTH_PX) -> None:
+                 artifacts: Path = ARTIFACTS, num_threads: int = 0, smooth_px: int = SMOOTH_PX,
+                 wide: bool = False) -> None:
         self.version = version
         self.num_threads = num_threads
         self.smooth_px = smooth_px
+        self.wide = wide
         if boosters is None:
-            boosters, self.smooth_px = self._load(artifacts, version)
+            boosters, self.smooth_px, self.wide = self._load(artifacts, version)
         self._boosters = dict(boosters)
         # features + sub-pixel shift + bilinear neighbour + the smoothing box
-        self.halo = FEATURE_RADIUS + int(np.ceil(MAX_SHIFT_PX)) + 1 + self.smooth_px // 2
+        self.halo = feature_radius(self.wide) + int(np.ceil(MAX_SHIFT_PX)) + 1 + self.smooth_px // 2
 
     @staticmethod
-    def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int]:
+    def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int, bool]:
         import lightgbm as lgb
 
         sidecar = artifacts / f"gbm-{version}.json"
         if not sidecar.is_file():
             raise ModelError(f"{sidecar}: model sidecar missing (run `landpatrol train gbm`)")
         meta = json.loads(sidecar.read_text())
+        wide = bool(meta.get("wide", False))
         out = {}
         for band_set, info in meta["band_sets"].items():
-            if info["features"] != feature_names(band_set):
+            if info["features"] != feature_names(band_set, wide):
                 raise ModelError(f"{sidecar}: {band_set} features do not match models/features.py")
             booster = lgb.Booster(model_file=str(artifacts / info["model"]))
             out[band_set] = (booster, float(info["threshold"]))
-        return out, int(meta.get("smooth_px", 1))
+        return out, int(meta.get("smooth_px", 1)), wide
 
     def band_set(self, roles: set[str]) -> str:
         wanted = band_set_for(roles)
@@ -156,7 +159,7 @@ class GBMDetector:
     def detect(self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]) -> ChangeMap:
         band_set = self.band_set(set(scene["roles"]))
         booster, cut = self._boosters[band_set]
-        feats, b, a = scene_features(before, after, scene, band_set)
+        feats, b, a = scene_features(before, after, scene, band_set, self.wide)
         prob = probability_map(booster, feats, valid, self.smooth_px, self.num_threads)
         score = np.where(valid, rescale(prob, cut), np.float32(0.0)).astype(np.float32)
         changed = score > self.threshold

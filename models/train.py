@@ -14,8 +14,8 @@ groups); a held-out city or pair is only ever used to score the finished fold mo
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,41 @@ PARAMS: dict[str, Any] = {
 }
 NUM_ROUNDS = 120
 Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that makes one trained detector differ from another (recorded in its sidecar).
+
+    ``params`` override :data:`PARAMS`; ``wide`` adds the wide feature block
+    (:func:`models.features.wide_features`); ``smooth_px`` is the probability box width.
+    """
+
+    name: str = "v2"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    rounds: int = NUM_ROUNDS
+    n_per_class: int = 8_000
+    smooth_px: int = SMOOTH_PX
+    wide: bool = False
+
+    def lgb_params(self, seed: int) -> dict[str, Any]:
+        return dict(PARAMS, **self.params, seed=seed, bagging_seed=seed, feature_fraction_seed=seed, data_random_seed=seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["params"] = dict(PARAMS, **self.params)
+        return d
+
+
+# Step 7 of the v2 selection table (models/README.md): more rows, slower learning, smaller
+# and more regularised trees.
+REGULARISED = {"learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 500, "feature_fraction": 0.5}
+CONFIGS: dict[str, TrainConfig] = {
+    "v2": TrainConfig(),
+    "reg": TrainConfig("reg", REGULARISED, rounds=300, n_per_class=20_000),
+    "wide": TrainConfig("wide", wide=True),
+    "reg-wide": TrainConfig("reg-wide", REGULARISED, rounds=300, n_per_class=20_000, wide=True),
+}
 
 
 @dataclass(frozen=True)
@@ -85,8 +120,9 @@ def pair_images(root: Path, prefix: str) -> list[TrainImage]:
     ]
 
 
-def build_table(images: Sequence[TrainImage], band_set: str, seed: int = SEED, n_per_class: int = 8_000,
-                say: Say | None = None) -> Table:
+def build_table(images: Sequence[TrainImage], band_set: str, seed: int = SEED, n_per_class: int | None = None,
+                say: Say | None = None, config: TrainConfig = TrainConfig()) -> Table:
+    n_per_class = config.n_per_class if n_per_class is None else n_per_class
     rng = np.random.default_rng(seed)
     xs, ys, gs, prepared = [], [], [], []
     for gi, im in enumerate(images):
@@ -94,7 +130,7 @@ def build_table(images: Sequence[TrainImage], band_set: str, seed: int = SEED, n
         scene = fit_scene_params(im.before, im.after, valid)
         b = fill({r: np.asarray(im.before[r], np.float32) for r in scene["roles"]}, scene["mean"])
         a = fill(prepare_after(im.after, scene), scene["mean"])
-        flat = compute_features(b, a, scene, band_set).reshape(len(feature_names(band_set)), -1)
+        flat = compute_features(b, a, scene, band_set, config.wide).reshape(len(feature_names(band_set, config.wide)), -1)
         idx = np.flatnonzero(valid.ravel())
         lab = im.label.ravel()[idx]
         pick = [rng.permutation(idx[lab == v])[:n_per_class] for v in (True, False)]
@@ -108,12 +144,12 @@ def build_table(images: Sequence[TrainImage], band_set: str, seed: int = SEED, n
     return Table(np.concatenate(xs), np.concatenate(ys), np.concatenate(gs), prepared, [im.group for im in images])
 
 
-def train_booster(x: np.ndarray, y: np.ndarray, band_set: str, seed: int = SEED) -> Any:
+def train_booster(x: np.ndarray, y: np.ndarray, band_set: str, seed: int = SEED,
+                  config: TrainConfig = TrainConfig()) -> Any:
     import lightgbm as lgb
 
-    data = lgb.Dataset(x, label=y.astype(np.float32), feature_name=feature_names(band_set), free_raw_data=True)
-    params = dict(PARAMS, seed=seed, bagging_seed=seed, feature_fraction_seed=seed, data_random_seed=seed)
-    return lgb.train(params, data, num_boost_round=NUM_ROUNDS)
+    data = lgb.Dataset(x, label=y.astype(np.float32), feature_name=feature_names(band_set, config.wide), free_raw_data=True)
+    return lgb.train(config.lgb_params(seed), data, num_boost_round=config.rounds)
 
 
 CUTS = np.round(np.arange(0.05, 0.951, 0.02), 2)
@@ -143,22 +179,22 @@ def inner_folds(groups: Sequence[int]) -> list[list[int]]:
 
 
 def fit_model(table: Table, train_groups: Iterable[int], band_set: str, seed: int = SEED,
-              say: Say | None = None, smooth_px: int = SMOOTH_PX) -> tuple[Any, float, dict[str, Any]]:
+              say: Say | None = None, config: TrainConfig = TrainConfig()) -> tuple[Any, float, dict[str, Any]]:
     """Booster on ``train_groups`` and its threshold from inner out-of-fold whole-image maps."""
     train_groups = sorted(train_groups)
     probs, held = [], []
     for fold in inner_folds(train_groups):
         rest = [g for g in train_groups if g not in fold]
         m = np.isin(table.g_fit, rest)
-        booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, seed)
+        booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, seed, config)
         for g in fold:
             im = table.images[g]
-            feats = compute_features(im.before, im.after, im.scene, band_set)
-            probs.append(probability_map(booster, feats, im.valid, smooth_px, num_threads=1))
+            feats = compute_features(im.before, im.after, im.scene, band_set, config.wide)
+            probs.append(probability_map(booster, feats, im.valid, config.smooth_px, num_threads=1))
             held.append(im)
     cut, inner = best_threshold(probs, held)
     m = np.isin(table.g_fit, train_groups)
-    booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, seed)
+    booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, seed, config)
     info = {"threshold": cut, "inner_cv_f1": round(inner.f1, 4), "train_groups": [table.groups[g] for g in train_groups]}
     if say:
         say(f"  model {band_set} on {len(train_groups)} groups: threshold={cut:.2f} inner-cv F1 (cleaned)={inner.f1:.3f}")

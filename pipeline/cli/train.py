@@ -1,4 +1,5 @@
-"""``landpatrol train gbm|cv|cv-cva|cv-ensemble``: train the shipped GBM detector, or cross-validate gbm, cva or the ensemble honestly."""
+"""``landpatrol train gbm|cv|select|cv-cva|cv-ensemble``: train the shipped GBM detector, choose its
+configuration by nested CV, or cross-validate gbm, cva or the ensemble honestly."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,6 +25,27 @@ def _check_data(data: Path) -> None:
 # Options the cross-validation commands share.
 JsonOpt = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False)
 OnlyOpt = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both.")
+ConfigOpt = typer.Option("v2", "--config", help="Training configuration (models.train.CONFIGS): v2, reg, wide, reg-wide.")
+
+
+def _config(name: str, smooth_px: int | None = None):  # noqa: ANN202 - TrainConfig, imported lazily
+    """The named training configuration, optionally with another smoothing width."""
+    import dataclasses
+
+    from models.train import CONFIGS
+    from pipeline.errors import ConfigError
+
+    if name not in CONFIGS:
+        raise ConfigError("--config", f"unknown training configuration {name!r}; known: {', '.join(CONFIGS)}")
+    config = CONFIGS[name]
+    if smooth_px is not None:
+        if smooth_px < 1 or smooth_px % 2 == 0:
+            raise ConfigError("--smooth", f"expected an odd width >= 1, got {smooth_px}")
+        config = dataclasses.replace(config, smooth_px=smooth_px)
+    return config
+
+
+SmoothOpt = typer.Option(None, "--smooth", help="Override the configuration's probability smoothing width (odd px).")
 
 
 @train_app.command("gbm")
@@ -31,12 +53,16 @@ def gbm_cmd(
     data: Path = DataOpt,
     out: Path = typer.Option(Path("models/artifacts"), "--out", help="Where the model files go."),
     version: str = typer.Option("v2", "--version", help="Artifact version (file names gbm-<version>*)."),
+    config: str = ConfigOpt,
+    smooth: int | None = SmoothOpt,
 ) -> None:
     """Train the shipped models (full: OSCD; rgb: OSCD + aerial) and write artifact + sidecar."""
+    from models.train import default_say
     from pipeline.evaluate.crossval import train_shipped
 
+    cfg = _config(config, smooth)
     _check_data(data)
-    sidecar = train_shipped(data, out, version)
+    sidecar = train_shipped(data, out, version, default_say, cfg)
     typer.echo(str(sidecar))
 
 
@@ -55,14 +81,33 @@ def cv_cmd(
     data: Path = DataOpt,
     json_out: Path = JsonOpt,
     only: str = OnlyOpt,
+    config: str = ConfigOpt,
+    smooth: int | None = SmoothOpt,
 ) -> None:
     """OSCD leave-one-city-out and aerial leave-one-pair-out, thresholds by inner CV only."""
+    from models.train import default_say
     from pipeline.cli.evaluate import write_json
     from pipeline.evaluate.crossval import cross_validate
 
     parts = _studies(only)
+    cfg = _config(config, smooth)
     _check_data(data)
-    write_json(json_out, cross_validate(data, parts))
+    write_json(json_out, cross_validate(data, parts, default_say, cfg))
+
+
+@train_app.command("select")
+def select_cmd(
+    data: Path = DataOpt,
+    json_out: Path = JsonOpt,
+    config: str = ConfigOpt,
+) -> None:
+    """Nested inner-CV scores of a configuration on OSCD (held-out cities never scored)."""
+    from pipeline.cli.evaluate import write_json
+    from pipeline.evaluate.selection import select_oscd
+
+    cfg = _config(config)
+    _check_data(data)
+    write_json(json_out, select_oscd(data, cfg))
 
 
 @train_app.command("cv-cva")

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from models.features import feature_names
-from models.gbm import SMOOTH_PX, GBMDetector
-from models.train import NUM_ROUNDS, PARAMS, SEED, Say, Table, TrainImage, build_table, default_say, fit_model, oscd_images, pair_images
+from models.gbm import GBMDetector
+from models.train import SEED, Say, Table, TrainConfig, TrainImage, build_table, default_say, fit_model, oscd_images, pair_images
 from pipeline.evaluate.metrics import Confusion, pooled
 from pipeline.evaluate.oscd import evaluate_oscd
 from pipeline.evaluate.pairs import evaluate_pairs
@@ -29,73 +29,81 @@ def _confusion(d: dict[str, Any]) -> Confusion:
     return Confusion(d["tp"], d["fp"], d["fn"], d["tn"])
 
 
-def loco_oscd(oscd_root: Path, table: Table, say: Say = default_say) -> dict[str, Any]:
+def _detector(band_set: str, booster: Any, cut: float, config: TrainConfig, version: str) -> GBMDetector:
+    return GBMDetector({band_set: (booster, cut)}, version=version, smooth_px=config.smooth_px, wide=config.wide)
+
+
+def loco_oscd(oscd_root: Path, table: Table, say: Say = default_say, config: TrainConfig = TrainConfig()) -> dict[str, Any]:
     cities: dict[str, Any] = {}
     for gi, group in enumerate(table.groups):
         city = group.split("/", 1)[1]
         say(f"fold: hold out {city}")
-        booster, cut, info = fit_model(table, [g for g in range(len(table.groups)) if g != gi], "full", say=say)
-        det = GBMDetector({"full": (booster, cut)}, version="loco")
+        booster, cut, info = fit_model(table, [g for g in range(len(table.groups)) if g != gi], "full", say=say, config=config)
+        det = _detector("full", booster, cut, config, "loco")
         res = evaluate_oscd(oscd_root, det, cities=[city], progress=say)
         cities[city] = dict(res["cities"][city], threshold=cut, inner_cv_f1=info["inner_cv_f1"])
     pool = pooled(_confusion(v) for v in cities.values())
     return {"pooled": pool.to_dict(), "cities": cities}
 
 
-def lopo_pairs(pairs_root: Path, table: Table, prefix: str, say: Say = default_say) -> dict[str, Any]:
+def lopo_pairs(pairs_root: Path, table: Table, prefix: str, say: Say = default_say,
+               config: TrainConfig = TrainConfig()) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for gi, group in enumerate(table.groups):
         if not group.startswith(prefix + "/"):
             continue
         name = group.split("/", 1)[1]
         say(f"fold: hold out {group}")
-        booster, cut, info = fit_model(table, [g for g in range(len(table.groups)) if g != gi], "rgb", say=say)
-        det = GBMDetector({"rgb": (booster, cut)}, version="lopo")
+        booster, cut, info = fit_model(table, [g for g in range(len(table.groups)) if g != gi], "rgb", say=say, config=config)
+        det = _detector("rgb", booster, cut, config, "lopo")
         res = evaluate_pairs(pairs_root, det, progress=say, only={name})
         out[name] = dict(res["pairs"][name], threshold=cut, inner_cv_f1=info["inner_cv_f1"])
     return {"pooled": pooled(_confusion(v) for v in out.values()).to_dict(), "pairs": out}
 
 
-def load_tables(data: Path, say: Say = default_say) -> tuple[Table, Table]:
+def load_tables(data: Path, say: Say = default_say, config: TrainConfig = TrainConfig()) -> tuple[Table, Table]:
     oscd = oscd_images(data / "oscd")
     aerial: list[TrainImage] = pair_images(data / "aerial", "aerial")
-    full = build_table(oscd, "full", say=say)
-    rgb = build_table(oscd + aerial, "rgb", say=say)
+    full = build_table(oscd, "full", say=say, config=config)
+    rgb = build_table(oscd + aerial, "rgb", say=say, config=config)
     return full, rgb
 
 
-def cross_validate(data: Path, parts: tuple[str, ...] = ("oscd", "aerial"), say: Say = default_say) -> dict[str, Any]:
+def cross_validate(data: Path, parts: tuple[str, ...] = ("oscd", "aerial"), say: Say = default_say,
+                   config: TrainConfig = TrainConfig()) -> dict[str, Any]:
     """The record of ``landpatrol train cv``: OSCD leave-one-city-out, aerial leave-one-pair-out."""
     t0 = time.perf_counter()
     oscd = oscd_images(data / "oscd")
-    record: dict[str, Any] = {"seed": SEED, "params": PARAMS, "rounds": NUM_ROUNDS, "smooth_px": SMOOTH_PX}
+    record: dict[str, Any] = {"seed": SEED, "config": config.to_dict()}
     if "oscd" in parts:
-        record["oscd_loco"] = loco_oscd(data / "oscd", build_table(oscd, "full", say=say), say)
+        record["oscd_loco"] = loco_oscd(data / "oscd", build_table(oscd, "full", say=say, config=config), say, config)
     if "aerial" in parts:
-        rgb = build_table(oscd + pair_images(data / "aerial", "aerial"), "rgb", say=say)
-        record["aerial_lopo"] = lopo_pairs(data / "aerial", rgb, "aerial", say)
+        rgb = build_table(oscd + pair_images(data / "aerial", "aerial"), "rgb", say=say, config=config)
+        record["aerial_lopo"] = lopo_pairs(data / "aerial", rgb, "aerial", say, config)
     record["seconds"] = round(time.perf_counter() - t0, 1)
     return record
 
 
-def train_shipped(data: Path, out: Path, version: str, say: Say = default_say) -> Path:
+def train_shipped(data: Path, out: Path, version: str, say: Say = default_say,
+                  config: TrainConfig = TrainConfig()) -> Path:
     """Train both band-set models on all their data and write the artifact + sidecar."""
-    full, rgb = load_tables(data, say)
+    full, rgb = load_tables(data, say, config)
     out.mkdir(parents=True, exist_ok=True)
+    cfg = config.to_dict()
     meta: dict[str, Any] = {
-        "name": "gbm", "version": version, "seed": SEED, "params": PARAMS, "rounds": NUM_ROUNDS,
-        "smooth_px": SMOOTH_PX,
+        "name": "gbm", "version": version, "seed": SEED, "config": cfg["name"], "params": cfg["params"],
+        "rounds": config.rounds, "n_per_class": config.n_per_class, "smooth_px": config.smooth_px, "wide": config.wide,
         "score": "booster probability, box-averaged over smooth_px, mapped so that 'threshold' falls at 0.5", "band_sets": {},
         "never_trained_on": ["landsat/Nanjing", "samples/levir-cd", "samples/dsifn", "slovenia"],
     }
     for band_set, table in (("full", full), ("rgb", rgb)):
-        booster, cut, info = fit_model(table, range(len(table.groups)), band_set, say=say)
+        booster, cut, info = fit_model(table, range(len(table.groups)), band_set, say=say, config=config)
         model_file = f"gbm-{version}-{band_set}.txt"
         booster.save_model(str(out / model_file))
         meta["band_sets"][band_set] = {
-            "model": model_file, "features": feature_names(band_set), "threshold": cut,
+            "model": model_file, "features": feature_names(band_set, config.wide), "threshold": cut,
             "inner_cv_f1": info["inner_cv_f1"], "trained_on": info["train_groups"],
-            "fit_rows": int(table.x_fit.shape[0]), "features_n": len(feature_names(band_set)),
+            "fit_rows": int(table.x_fit.shape[0]), "features_n": len(feature_names(band_set, config.wide)),
         }
     sidecar = out / f"gbm-{version}.json"
     sidecar.write_text(json.dumps(meta, indent=1) + "\n")
