@@ -130,7 +130,7 @@ def classify(before: BandStack, after: BandStack) -> np.ndarray:
     return cls
 
 
-def _rma(b: np.ndarray, a: np.ndarray, robust: bool) -> tuple[float, float]:
+def rma_gain_offset(b: np.ndarray, a: np.ndarray, robust: bool) -> tuple[float, float]:
     """Gain and offset mapping ``a`` onto ``b`` (reduced major axis; robust: median / IQR)."""
     if robust:
         qb, qa = np.percentile(b, [25, 50, 75]), np.percentile(a, [25, 50, 75])
@@ -164,13 +164,13 @@ class CVADetector:
 
         gain, offset, sigma = {}, {}, {}
         for r in roles:
-            gain[r], offset[r] = _rma(b[r], a[r], robust=True)
+            gain[r], offset[r] = rma_gain_offset(b[r], a[r], robust=True)
         sigma = self._sigma(b, a, gain, offset)
         m = self._magnitude(b, a, {"roles": roles, "gain": gain, "offset": offset, "sigma": sigma})
         invariant = m < INVARIANT_M
         if invariant.sum() >= max(100, 0.1 * n):  # refit on pseudo-invariant pixels
             for r in roles:
-                gain[r], offset[r] = _rma(b[r][invariant], a[r][invariant], robust=False)
+                gain[r], offset[r] = rma_gain_offset(b[r][invariant], a[r][invariant], robust=False)
             sigma = self._sigma(b, a, gain, offset)
         return {
             "roles": roles,

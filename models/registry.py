@@ -24,13 +24,19 @@ def _gbm() -> Detector:
     return GBMDetector()
 
 
+def _irmad() -> Detector:
+    from models.irmad import IRMADDetector
+
+    return IRMADDetector()
+
+
 def _ensemble() -> Detector:
     from models.ensemble import EnsembleDetector
 
     return EnsembleDetector()
 
 
-_FACTORIES: dict[str, Callable[[], Detector]] = {"cva": _cva, "gbm": _gbm, "ensemble": _ensemble}
+_FACTORIES: dict[str, Callable[[], Detector]] = {"cva": _cva, "gbm": _gbm, "irmad": _irmad, "ensemble": _ensemble}
 
 
 def available_detectors() -> list[str]:

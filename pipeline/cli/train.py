@@ -131,11 +131,15 @@ def cv_ensemble_cmd(
     json_out: Path = JsonOpt,
     only: str = OnlyOpt,
     cache: Path | None = typer.Option(None, "--cache", help="Folder caching gbm fold probabilities (.npz).", file_okay=False),
+    config: str = ConfigOpt,
+    smooth: int | None = SmoothOpt,
 ) -> None:
     """The cva+gbm ensemble constant chosen on training folds (gbm fold models as in `train cv`)."""
     from pipeline.cli.evaluate import write_json
+    from models.train import default_say
     from pipeline.evaluate.ensemblecv import cross_validate_ensemble
 
     parts = _studies(only)
+    cfg = _config(config, smooth)
     _check_data(data)
-    write_json(json_out, cross_validate_ensemble(data, parts, cache))
+    write_json(json_out, cross_validate_ensemble(data, parts, cache, default_say, None, cfg))

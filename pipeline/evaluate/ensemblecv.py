@@ -25,8 +25,8 @@ import numpy as np
 from models.cva import CVADetector
 from models.ensemble import MODES, combine
 from models.features import compute_features
-from models.gbm import SMOOTH_PX, probability_map, rescale
-from models.train import SEED, Say, Table, TrainImage, best_threshold, build_table, default_say, inner_folds, oscd_images, pair_images, train_booster
+from models.gbm import probability_map, rescale
+from models.train import SEED, Say, Table, TrainConfig, TrainImage, best_threshold, build_table, default_say, inner_folds, oscd_images, pair_images, train_booster
 from pipeline.evaluate.metrics import Confusion, pooled
 from pipeline.evaluate.oscd import S2_PIXEL_AREA
 from pipeline.evaluate.runner import PostProcess, run_pair
@@ -72,9 +72,9 @@ def cva_scores(images: Sequence[TrainImage]) -> list[np.ndarray]:
 
 
 def fold_probs(table: Table, train: list[int], held: list[int], band_set: str, cache: Path | None,
-               feats: dict[int, np.ndarray], say: Say) -> tuple[float, dict[int, np.ndarray]]:
+               feats: dict[int, np.ndarray], say: Say, config: TrainConfig = TrainConfig()) -> tuple[float, dict[int, np.ndarray]]:
     """gbm's fold cut and whole-image maps: inner out-of-fold for ``train``, fold model for ``held``."""
-    path = cache / f"{band_set}-{'-'.join(map(str, held))}.npz" if cache else None
+    path = cache / f"{config.name}-s{config.smooth_px}-{band_set}-{'-'.join(map(str, held))}.npz" if cache else None
     if path is not None and path.is_file():
         z = np.load(path)
         return float(z["cut"]), {int(k[1:]): z[k] for k in z.files if k.startswith("p")}
@@ -82,18 +82,18 @@ def fold_probs(table: Table, train: list[int], held: list[int], band_set: str, c
     def prob(booster: Any, g: int) -> np.ndarray:
         if g not in feats:
             im = table.images[g]
-            feats[g] = compute_features(im.before, im.after, im.scene, band_set)
-        return probability_map(booster, feats[g], table.images[g].valid, SMOOTH_PX, num_threads=1)
+            feats[g] = compute_features(im.before, im.after, im.scene, band_set, config.wide)
+        return probability_map(booster, feats[g], table.images[g].valid, config.smooth_px, num_threads=1)
 
     probs: dict[int, np.ndarray] = {}
     for fold in inner_folds(train):
         m = np.isin(table.g_fit, [g for g in train if g not in fold])
-        booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, SEED)
+        booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, SEED, config)
         for g in fold:
             probs[g] = prob(booster, g)
     cut, inner = best_threshold([probs[g] for g in train], [table.images[g] for g in train])
     m = np.isin(table.g_fit, train)
-    booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, SEED)
+    booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, SEED, config)
     for g in held:
         probs[g] = prob(booster, g)
     say(f"  {band_set} fold {held}: gbm cut {cut:.2f}, inner F1 {inner.f1:.3f}")
@@ -104,7 +104,7 @@ def fold_probs(table: Table, train: list[int], held: list[int], band_set: str, c
 
 
 def study(table: Table, images: Sequence[TrainImage], band_set: str, prefix: str, cache: Path | None,
-          say: Say, post: PostProcess) -> dict[str, Any]:
+          say: Say, post: PostProcess, config: TrainConfig = TrainConfig()) -> dict[str, Any]:
     """Leave-one-out over the groups starting with ``prefix``; see the module docstring."""
     s = cva_scores(images)
     area = [S2_PIXEL_AREA if grp.startswith("oscd/") else None for grp in table.groups]
@@ -122,7 +122,7 @@ def study(table: Table, images: Sequence[TrainImage], band_set: str, prefix: str
             continue
         say(f"ensemble cv: hold out {group}")
         train = [g for g in range(len(table.groups)) if g != k]
-        cut, probs = fold_probs(table, train, [k], band_set, cache, feats, say)
+        cut, probs = fold_probs(table, train, [k], band_set, cache, feats, say, config)
         held = scored(k, probs[k], cut)
         name = group.split("/", 1)[1]
         folds[name] = {"gbm_cut": cut}
@@ -145,17 +145,20 @@ def study(table: Table, images: Sequence[TrainImage], band_set: str, prefix: str
 
 
 def cross_validate_ensemble(data: Path, parts: tuple[str, ...] = ("oscd", "aerial"), cache: Path | None = None,
-                            say: Say = default_say, post: PostProcess | None = None) -> dict[str, Any]:
+                            say: Say = default_say, post: PostProcess | None = None,
+                            config: TrainConfig = TrainConfig()) -> dict[str, Any]:
     """The record of ``landpatrol train cv-ensemble``."""
     post = post or PostProcess()
     t0 = time.perf_counter()
     oscd = oscd_images(data / "oscd")
-    record: dict[str, Any] = {"seed": SEED, "postprocess": post.describe(S2_PIXEL_AREA)}
+    record: dict[str, Any] = {"seed": SEED, "postprocess": post.describe(S2_PIXEL_AREA), "gbm_config": config.to_dict()}
     if "oscd" in parts:
-        record["oscd_loco"] = study(build_table(oscd, "full", say=say), oscd, "full", "oscd", cache, say, post)
+        table = build_table(oscd, "full", say=say, config=config)
+        record["oscd_loco"] = study(table, oscd, "full", "oscd", cache, say, post, config)
     if "aerial" in parts:
         images = oscd + pair_images(data / "aerial", "aerial")
-        record["aerial_lopo"] = study(build_table(images, "rgb", say=say), images, "rgb", "aerial", cache, say, post)
+        table = build_table(images, "rgb", say=say, config=config)
+        record["aerial_lopo"] = study(table, images, "rgb", "aerial", cache, say, post, config)
     record["seconds"] = round(time.perf_counter() - t0, 1)
     return record
 
