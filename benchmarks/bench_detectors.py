@@ -44,6 +44,9 @@ def detectors() -> dict[str, Detector]:
         out["cva"] = CVADetector()
     except ImportError:
         pass
+    from models.irmad import IRMADDetector
+
+    out["irmad"] = IRMADDetector()
     from models.gbm import GBMDetector
 
     out["gbm"] = GBMDetector(num_threads=1)
@@ -80,8 +83,10 @@ def main() -> None:
         results[name] = bench(det, args.size, args.repeat, ROLES)
         if name == "gbm":
             results["gbm (rgb only)"] = bench(det, args.size, args.repeat, ("red", "green", "blue"))
+    ref = results["naive"]["mpx_per_s"]
     for name, r in results.items():
-        print(f"{name:16s} {r['mpx_per_s']:8.3f} Mpx/s  (detect {r['detect_s']} s per {r['window']}^2 window, "
+        r["speed_vs_naive"] = round(r["mpx_per_s"] / ref, 4)  # ratio against the reference of the same run
+        print(f"{name:16s} {r['mpx_per_s']:8.3f} Mpx/s  x{r['speed_vs_naive']:.3f} of naive  (detect {r['detect_s']} s per {r['window']}^2 window, "
               f"fit_scene {r['fit_scene_s']} s)")
     if args.json:
         with open(args.json, "w") as fh:

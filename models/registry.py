@@ -6,9 +6,9 @@ from collections.abc import Callable
 from models.base import Detector
 from pipeline.errors import ConfigError
 
-# cva (1.1) stays the default: gbm scores higher on OSCD and the aerial pairs but lower on the
-# Nanjing Landsat pair and is ~50x slower (models/README.md has the table). The cva+gbm
-# ensemble failed its adoption rule fixed in advance (below gbm on OSCD LOCO): registered, not default.
+# cva (1.1) stays the default: gbm (v3) scores higher on OSCD and the aerial pairs but has 3x the false
+# alarms on the Nanjing Landsat pair and is ~150x slower (models/README.md has the table). irmad is a
+# baseline. The cva+gbm ensemble failed its adoption rule fixed in advance twice (v2, v3): registered, not default.
 DEFAULT_DETECTOR = "cva"
 
 
