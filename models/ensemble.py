@@ -1,6 +1,6 @@
 """cva + gbm: the trained detector's recall, checked against cva's physics.
 
-Both members give a score that is 0.5 at their own cut: ``g`` (gbm v2: smoothed booster
+Both members give a score that is 0.5 at their own cut: ``g`` (gbm v3: smoothed booster
 probability mapped so the cut chosen by inner CV is 0.5) and ``s`` (cva 1.1: 0.5 at ``m = m0``).
 Two combinations (modes), each with one constant per band set, chosen on training folds only
 by ``landpatrol train cv-ensemble`` (:mod:`pipeline.evaluate.ensemblecv`, models/README.md):
@@ -28,11 +28,12 @@ from pipeline.classes import ChangeClass
 MODES = ("gate", "geo")
 
 CONSTANTS: dict[str, dict[str, float]] = {
-    "gate": {"full": 0.4, "rgb": 0.5},
-    "geo": {"full": 0.42, "rgb": 0.48},
+    "gate": {"full": 0.4, "rgb": 0.6},
+    "geo": {"full": 0.46, "rgb": 0.52},
 }
-"""Shipped constant per mode and band set (``f`` for gate, ``t`` for geo), chosen on the pooled
-out-of-fold maps of OSCD (``full``) and the aerial pairs (``rgb``): models/results/cv-ensemble.json."""
+"""Shipped constant per mode and band set (``f`` for gate, ``t`` for geo) for gbm v3, chosen on
+the pooled out-of-fold maps of OSCD (``full``) and the aerial pairs (``rgb``):
+models/results/cv-ensemble-v3.json (v2's were gate 0.4 / 0.5, geo 0.42 / 0.48: cv-ensemble.json)."""
 
 DEFAULT_MODE = "gate"
 
@@ -54,7 +55,7 @@ def combine(g: np.ndarray, s: np.ndarray, mode: str, constant: float) -> np.ndar
 
 
 class EnsembleDetector:
-    """gbm v2 and cva 1.1 combined (see module docstring)."""
+    """gbm (shipped version) and cva 1.1 combined (see module docstring)."""
 
     name = "ensemble"
     required_roles = frozenset({"red", "green", "blue"})
