@@ -130,6 +130,18 @@ def classify(before: BandStack, after: BandStack) -> np.ndarray:
     return cls
 
 
+def valid_zero_filled(before: BandStack, after: BandStack, valid: np.ndarray,
+                      roles: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Pixels valid and finite on both dates in every role, and both stacks as float32 with 0 elsewhere."""
+    ok = np.asarray(valid, bool).copy()
+    for r in roles:
+        ok &= np.isfinite(before[r]) & np.isfinite(after[r])
+    zero = np.float32(0)
+    b = {r: np.where(ok, np.asarray(before[r], np.float32), zero) for r in roles}
+    a = {r: np.where(ok, np.asarray(after[r], np.float32), zero) for r in roles}
+    return ok, b, a
+
+
 def rma_gain_offset(b: np.ndarray, a: np.ndarray, robust: bool) -> tuple[float, float]:
     """Gain and offset mapping ``a`` onto ``b`` (reduced major axis; robust: median / IQR)."""
     if robust:
@@ -211,13 +223,7 @@ class CVADetector:
     def detect(
         self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]
     ) -> ChangeMap:
-        roles = scene["roles"]
-        ok = np.asarray(valid, bool).copy()
-        for r in roles:
-            ok &= np.isfinite(before[r]) & np.isfinite(after[r])
-        zero = np.float32(0)
-        b = {r: np.where(ok, np.asarray(before[r], np.float32), zero) for r in roles}
-        a = {r: np.where(ok, np.asarray(after[r], np.float32), zero) for r in roles}
+        ok, b, a = valid_zero_filled(before, after, valid, scene["roles"])
         m = self._magnitude(b, a, scene)
         score = np.where(ok, 1.0 - np.exp2(-(m / scene["m0"]) ** 2), 0.0).astype(np.float32)
         with np.errstate(invalid="ignore", divide="ignore"):

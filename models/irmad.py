@@ -27,7 +27,7 @@ import numpy as np
 from scipy import linalg, stats
 
 from models.base import BandStack, ChangeMap
-from models.cva import ROLE_ORDER, rma_gain_offset, classify
+from models.cva import ROLE_ORDER, classify, rma_gain_offset, valid_zero_filled
 from pipeline.classes import ChangeClass
 
 ALPHA = 0.01          # significance level of the no-change test (score 0.5)
@@ -124,12 +124,8 @@ class IRMADDetector:
         from models.gbm import rescale
 
         roles = scene["roles"]
-        ok = np.asarray(valid, bool).copy()
-        for r in roles:
-            ok &= np.isfinite(before[r]) & np.isfinite(after[r])
+        ok, b, a = valid_zero_filled(before, after, valid, roles)
         zero = np.float32(0)
-        b = {r: np.where(ok, np.asarray(before[r], np.float32), zero) for r in roles}
-        a = {r: np.where(ok, np.asarray(after[r], np.float32), zero) for r in roles}
         z = chi2_statistic(b, a, scene)
         prob = stats.chi2.cdf(z, len(roles)).astype(np.float32)
         score = np.where(ok, rescale(prob, 1.0 - float(scene["alpha"])), zero).astype(np.float32)
