@@ -93,3 +93,15 @@ def test_through_the_windowed_driver(tmp_path) -> None:
     p = out[64].patches
     assert len(p) == 1 and p.pixels.iloc[0] == 900 and p.change_class.iloc[0] == ChangeClass.CONSTRUCTION.key
     assert out[256].patches.geometry.geom_equals(p.geometry).all()
+
+
+@pytest.mark.realdata
+def test_nanjing_numbers_of_the_model_card(shared_data) -> None:
+    """Never tuned on Nanjing: post 0.832 / 0.042 in models/README.md; guard a band around it."""
+    from pipeline.evaluate.roi import evaluate_roi
+
+    nj = shared_data / "landsat" / "Nanjing"
+    res = evaluate_roi(nj / "LT51200382000124BJC00_Nanjing", nj / "LT51200382002193BJC00_Nanjing",
+                       nj / "change.bmp", nj / "unchanged.bmp", IRMADDetector(), progress=lambda m: None)
+    assert res["detection_rate"] == pytest.approx(0.832, abs=0.01)
+    assert res["false_alarm_rate"] == pytest.approx(0.042, abs=0.005)
