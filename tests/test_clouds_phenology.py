@@ -67,7 +67,7 @@ def _write_tile(folder: Path, stem: str, stack: dict[str, np.ndarray], clp: np.n
     return path
 
 
-def _detect(tmp_path: Path, use_cloud: bool):
+def _detect(tmp_path: Path, use_cloud: bool, detector=None):
     from pipeline.align import TileReader, pair_grid
     from pipeline.io.tiles import open_tile
 
@@ -77,7 +77,8 @@ def _detect(tmp_path: Path, use_cloud: bool):
     assert a.cloud is not None and a.cloud.kind == "cloud_probability"
     grid = pair_grid(b, a)
     with TileReader(b, grid, ROLE_BAND) as rb, TileReader(a, grid, ROLE_BAND, use_cloud=use_cloud) as ra:
-        det = detect_pair(rb, ra, grid, CVADetector(), tmp_path / f"work{int(use_cloud)}", DetectParams(block_size=64))
+        det = detect_pair(rb, ra, grid, detector or CVADetector(), tmp_path / f"work{int(use_cloud)}",
+                          DetectParams(block_size=64))
     import rasterio
 
     with rasterio.open(det.class_path) as src:
@@ -85,14 +86,17 @@ def _detect(tmp_path: Path, use_cloud: bool):
     return det, changed, np.round(clp * 100) >= 40  # the tile convention: probability >= 40 is cloud
 
 
-def test_cloudy_date_raises_no_change_under_its_clouds(tmp_path: Path) -> None:
-    det, changed, cloudy = _detect(tmp_path, use_cloud=True)
+@pytest.mark.parametrize("name", ["cva", "irmad"])
+def test_cloudy_date_raises_no_change_under_its_clouds(tmp_path: Path, name: str) -> None:
+    from models.registry import get_detector
+
+    det, changed, cloudy = _detect(tmp_path, use_cloud=True, detector=get_detector(name))
     assert cloudy.mean() > 0.5  # the date really is cloudy
     assert not (changed & cloudy).any()
     assert det.stats.pixels_valid == int((~cloudy).sum())
     # the same pair with the cloud layer ignored: leads appear under the clouds. (Not most of
     # them: a scene-wide cloud deck is largely absorbed by the radiometric normalisation.)
-    _, blind, _ = _detect(tmp_path, use_cloud=False)
+    _, blind, _ = _detect(tmp_path, use_cloud=False, detector=get_detector(name))
     assert (blind & cloudy).sum() > 100
 
 
@@ -153,10 +157,13 @@ def test_gbm_class_rules_never_call_farmland_seasons_construction(pair: int) -> 
         assert lost.mean() > 0.3, (d0, d1)
 
 
+@pytest.mark.parametrize("name", ["cva", "irmad"])
 @pytest.mark.parametrize("pair", range(len(GREEN_UP) + len(HARVEST)))
-def test_cva_detector_raises_no_construction_on_farmland_seasons(pair: int) -> None:
+def test_classical_detectors_raise_no_construction_on_farmland_seasons(pair: int, name: str) -> None:
+    from models.registry import get_detector
+
     (d0, d1), before, after, farm = list(_seasonal_pairs())[pair]
-    det = CVADetector()
+    det = get_detector(name)
     valid = np.ones(farm.shape, bool)
     scene = det.fit_scene(before, after, valid)
     out = det.detect(before, after, valid, scene)
