@@ -48,6 +48,10 @@ MAD 'noise' of the difference is mostly texture and parallax of unchanged object
 change stands fewer noise units above it than at 10 m; with M0 = 2.5 cva missed most change
 there (held-out F1 0.10 -> 0.29)."""
 
+SMOOTH_RGB = 1  # 3 and 5 were tried as cva 1.2 and rejected (models/README.md)
+"""Box width over which RGB-only pairs' normalised differences are averaged before the
+magnitude (1 = none). Candidate values are judged by the rule in models/README.md (cva 1.2)."""
+
 INVARIANT_M = 2.5
 """First-pass magnitude below which a pixel counts as pseudo-invariant for the gain refit."""
 
@@ -159,9 +163,15 @@ class CVADetector:
     name = "cva"
     version = "1.1.0"  # 1.1: m0 1.25 for RGB-only pairs (was 2.5)
     required_roles = frozenset({"red", "green", "blue"})
-    halo = 0
     threshold = 0.5
     thread_safe = True  # pure numpy on its inputs: windows may run on several threads
+
+    def __init__(self, smooth_rgb: int = SMOOTH_RGB, m0_rgb: float = M0_RGB) -> None:
+        if smooth_rgb < 1 or smooth_rgb % 2 == 0:
+            raise ValueError(f"smooth_rgb must be an odd width >= 1, got {smooth_rgb}")
+        self.smooth_rgb = smooth_rgb
+        self.m0_rgb = m0_rgb
+        self.halo = smooth_rgb // 2  # the box needs this much context (0: per pixel)
 
     def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
         roles = [r for r in ROLE_ORDER if r in before and r in after]
@@ -189,7 +199,8 @@ class CVADetector:
             "gain": gain,
             "offset": offset,
             "sigma": sigma,
-            "m0": M0 if set(roles) - set(RGB_ROLES) else M0_RGB,
+            "m0": M0 if set(roles) - set(RGB_ROLES) else self.m0_rgb,
+            "smooth_px": 1 if set(roles) - set(RGB_ROLES) else self.smooth_rgb,
             "sample_pixels": n,
             "invariant_share": float(invariant.mean()),
         }
@@ -205,12 +216,18 @@ class CVADetector:
 
     @staticmethod
     def _magnitude(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray],
-                   scene: Mapping[str, Any]) -> np.ndarray:
+                   scene: Mapping[str, Any], smooth_px: int = 1, ok: np.ndarray | None = None) -> np.ndarray:
+        """RMS noise-normalised difference; with ``smooth_px > 1`` each band's difference is
+        box-averaged first (2-D windows only; pixels outside ``ok`` count as no difference)."""
+        from scipy import ndimage
+
         first = before[scene["roles"][0]]
         total = np.zeros(np.shape(first), np.result_type(first, np.float32))
         for r in scene["roles"]:
             g, o, s = (scene[k][r] for k in ("gain", "offset", "sigma"))
             d = (before[r] - (g * after[r] + o)) / s
+            if smooth_px > 1:
+                d = ndimage.uniform_filter(np.where(ok, d, 0) if ok is not None else d, smooth_px, mode="reflect")
             total += d * d
         return np.sqrt(total / len(scene["roles"]))
 
@@ -224,7 +241,7 @@ class CVADetector:
         self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]
     ) -> ChangeMap:
         ok, b, a = valid_zero_filled(before, after, valid, scene["roles"])
-        m = self._magnitude(b, a, scene)
+        m = self._magnitude(b, a, scene, int(scene.get("smooth_px", 1)), ok)
         score = np.where(ok, 1.0 - np.exp2(-(m / scene["m0"]) ** 2), 0.0).astype(np.float32)
         with np.errstate(invalid="ignore", divide="ignore"):
             cls = classify(b, self.normalise_after(a, scene))

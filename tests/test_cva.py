@@ -142,3 +142,29 @@ def test_score_scale_depends_on_band_set():
         # score 0.5 exactly where the noise-normalised magnitude equals m0
         assert np.array_equal(out.score > 0.5, det._magnitude(b, a, sc) > m0)
     assert M0_RGB < M0
+
+
+def test_rgb_smoothing_is_window_invariant_and_only_for_rgb() -> None:
+    """The cva 1.2 candidate (box-averaged RGB differences; rejected, default stays 1) keeps the
+    detector contract: identical values in any window carrying ``halo`` pixels of context."""
+    rng = np.random.default_rng(5)
+    shape = (60, 70)
+    before = {r: rng.uniform(0.05, 0.3, shape).astype(np.float32) for r in ("red", "green", "blue")}
+    after = {r: (v + rng.normal(0, 0.01, shape)).astype(np.float32) for r, v in before.items()}
+    for v in after.values():
+        v[20:30, 25:40] += 0.2
+    det = CVADetector(smooth_rgb=3)
+    assert det.halo == 1 and CVADetector().halo == 0
+    valid = np.ones(shape, bool)
+    scene = det.fit_scene(before, after, valid)
+    assert scene["smooth_px"] == 3
+    whole = det.detect(before, after, valid, scene).score
+    h = det.halo
+    win = (slice(15 - h, 40 + h), slice(20 - h, 50 + h))
+    part = det.detect({r: v[win] for r, v in before.items()}, {r: v[win] for r, v in after.items()}, valid[win], scene)
+    np.testing.assert_allclose(part.score[h:-h, h:-h], whole[15:40, 20:50], rtol=1e-5, atol=1e-6)
+    six = {**before, "nir": before["red"], "swir1": before["green"], "swir2": before["blue"]}
+    assert det.fit_scene(six, {**after, "nir": after["red"], "swir1": after["green"], "swir2": after["blue"]},
+                         valid)["smooth_px"] == 1
+    with pytest.raises(ValueError, match="odd width"):
+        CVADetector(smooth_rgb=2)

@@ -115,14 +115,18 @@ def cv_cva_cmd(
     data: Path = DataOpt,
     json_out: Path = JsonOpt,
     only: str = OnlyOpt,
+    smooth: int = typer.Option(1, "--smooth", help="Box width of cva's RGB-only difference smoothing (odd px; 1 = cva 1.1)."),
 ) -> None:
     """cva's magnitude cut chosen leave-one-city-out (OSCD) and leave-one-pair-out (aerial)."""
     from pipeline.cli.evaluate import write_json
+    from pipeline.errors import ConfigError
     from pipeline.evaluate.cvacv import cross_validate_cva
 
     parts = _studies(only)
+    if smooth < 1 or smooth % 2 == 0:
+        raise ConfigError("--smooth", f"expected an odd width >= 1, got {smooth}")
     _check_data(data)
-    write_json(json_out, cross_validate_cva(data, parts))
+    write_json(json_out, cross_validate_cva(data, parts, smooth_rgb=smooth))
 
 
 @train_app.command("cv-ensemble")

@@ -28,6 +28,8 @@ from pipeline.evaluate.runner import PostProcess, run_pair
 
 CUTS: tuple[float, ...] = tuple(round(1.0 + 0.25 * i, 2) for i in range(13))  # 1.0 .. 4.0
 """Magnitude cuts tried, in noise units (``m0`` = 2.5 for multispectral, 1.25 for RGB in cva 1.1)."""
+FINE_CUTS: tuple[float, ...] = tuple(round(0.25 + 0.125 * i, 3) for i in range(31))  # 0.25 .. 4.0
+"""Cuts tried with smoothing (``--smooth``): a box-averaged difference has less noise, so lower cuts."""
 
 Say = Callable[[str], None]
 Image = tuple[str, BandStack, BandStack, np.ndarray, float | None]
@@ -83,27 +85,28 @@ def pair_images(root: Path) -> Iterator[Image]:
         yield pair.name, read_stack(pair.before), read_stack(pair.after), read_mask(pair.label), None
 
 
-def study(detector: Detector, images: Iterator[Image], say: Say) -> dict[str, Any]:
+def study(detector: Detector, images: Iterator[Image], say: Say, cuts: tuple[float, ...] = CUTS) -> dict[str, Any]:
     table = {}
     for name, b, a, truth, area in images:
-        table[name] = sweep(detector, b, a, truth, name, pixel_area=area)
+        table[name] = sweep(detector, b, a, truth, name, cuts, pixel_area=area)
         say(f"cv-cva {name}: best in-image f1 {max(c.f1 for c in table[name]):.3f}")
-    return leave_one_out(table)
+    return leave_one_out(table, cuts)
 
 
 def cross_validate_cva(data: Path, parts: tuple[str, ...] = ("oscd", "aerial"),
-                       say: Say | None = None) -> dict[str, Any]:
-    """The record of ``landpatrol train cv-cva``."""
+                       say: Say | None = None, smooth_rgb: int = 1) -> dict[str, Any]:
+    """The record of ``landpatrol train cv-cva`` (``smooth_rgb``: RGB box width, fine cut grid)."""
     from models.cva import CVADetector
 
     say = say or (lambda msg: print(msg, file=sys.stderr))
     t0 = time.perf_counter()
-    det = CVADetector()
-    record: dict[str, Any] = {"detector": {"name": det.name, "version": det.version},
+    det = CVADetector(smooth_rgb=smooth_rgb)
+    cuts = FINE_CUTS if smooth_rgb > 1 else CUTS
+    record: dict[str, Any] = {"detector": {"name": det.name, "version": det.version, "smooth_rgb": smooth_rgb},
                               "postprocess": PostProcess().describe(S2_PIXEL_AREA)}
     if "oscd" in parts:
-        record["oscd_loco"] = study(det, oscd_images(data / "oscd"), say)
+        record["oscd_loco"] = study(det, oscd_images(data / "oscd"), say, cuts)
     if "aerial" in parts:
-        record["aerial_lopo"] = study(det, pair_images(data / "aerial"), say)
+        record["aerial_lopo"] = study(det, pair_images(data / "aerial"), say, cuts)
     record["seconds"] = round(time.perf_counter() - t0, 1)
     return record
