@@ -52,3 +52,11 @@ class Detector(Protocol):
     ) -> ChangeMap:
         """Change score and class for one window (with halo)."""
         ...
+
+
+def rescale(prob: np.ndarray, cut: float) -> np.ndarray:
+    """Monotone map of [0, 1] onto [0, 1] sending ``cut`` to 0.5."""
+    cut = float(min(max(cut, 1e-6), 1 - 1e-6))
+    low = 0.5 * prob / cut
+    high = 0.5 + 0.5 * (prob - cut) / (1.0 - cut)
+    return np.clip(np.where(prob <= cut, low, high), 0.0, 1.0).astype(np.float32)

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from models.base import BandStack, ChangeMap
 from pipeline.classes import ChangeClass
@@ -219,8 +220,6 @@ class CVADetector:
                    scene: Mapping[str, Any], smooth_px: int = 1, ok: np.ndarray | None = None) -> np.ndarray:
         """RMS noise-normalised difference; with ``smooth_px > 1`` each band's difference is
         box-averaged first (2-D windows only; pixels outside ``ok`` count as no difference)."""
-        from scipy import ndimage
-
         first = before[scene["roles"][0]]
         total = np.zeros(np.shape(first), np.result_type(first, np.float32))
         for r in scene["roles"]:

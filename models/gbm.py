@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from models.base import BandStack, ChangeMap
+from models.base import BandStack, ChangeMap, rescale  # rescale: re-exported, shared by the detectors
 from models.features import BAND_SETS, RGB, band_set_for, classify_change, compute_features, feature_names, feature_radius
 from pipeline.coreg import MAX_SHIFT_PX, apply_shift, estimate_shift
 from pipeline.errors import ModelError
@@ -31,14 +31,6 @@ from pipeline.radiometry import apply_normalisation, fit_normalisation
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_VERSION = "v3"
 SMOOTH_PX = 3  # box width of the probability smoothing (1 = none)
-
-
-def rescale(prob: np.ndarray, cut: float) -> np.ndarray:
-    """Monotone map of [0, 1] onto [0, 1] sending ``cut`` to 0.5."""
-    cut = float(min(max(cut, 1e-6), 1 - 1e-6))
-    low = 0.5 * prob / cut
-    high = 0.5 + 0.5 * (prob - cut) / (1.0 - cut)
-    return np.clip(np.where(prob <= cut, low, high), 0.0, 1.0).astype(np.float32)
 
 
 def _brightness(s: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import linalg, stats
 
-from models.base import BandStack, ChangeMap
+from models.base import BandStack, ChangeMap, rescale
 from models.cva import ROLE_ORDER, classify, rma_gain_offset, valid_zero_filled
 from pipeline.classes import ChangeClass
 
@@ -121,8 +121,6 @@ class IRMADDetector:
                     invariant_share=float(inv.mean()))
 
     def detect(self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]) -> ChangeMap:
-        from models.gbm import rescale
-
         roles = scene["roles"]
         ok, b, a = valid_zero_filled(before, after, valid, roles)
         zero = np.float32(0)

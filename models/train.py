@@ -178,21 +178,38 @@ def inner_folds(groups: Sequence[int]) -> list[list[int]]:
     return [g[i::INNER_FOLDS] for i in range(INNER_FOLDS)]
 
 
+def image_probability(table: Table, g: int, booster: Any, band_set: str, config: TrainConfig = TrainConfig(),
+                      feats: dict[int, np.ndarray] | None = None) -> np.ndarray:
+    """Whole-image (smoothed) probability map of training image ``g``; ``feats`` caches features."""
+    im = table.images[g]
+    f = feats.get(g) if feats is not None else None
+    if f is None:
+        f = compute_features(im.before, im.after, im.scene, band_set, config.wide)
+        if feats is not None:
+            feats[g] = f
+    return probability_map(booster, f, im.valid, config.smooth_px, num_threads=1)
+
+
+def inner_oof(table: Table, train_groups: Sequence[int], band_set: str, seed: int = SEED,
+              config: TrainConfig = TrainConfig(), feats: dict[int, np.ndarray] | None = None,
+              ) -> tuple[dict[int, np.ndarray], float, Confusion]:
+    """Inner out-of-fold whole-image maps of ``train_groups``, and the cut they choose (with its counts)."""
+    train_groups = sorted(train_groups)
+    probs: dict[int, np.ndarray] = {}
+    for fold in inner_folds(train_groups):
+        m = np.isin(table.g_fit, [g for g in train_groups if g not in fold])
+        booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, seed, config)
+        for g in fold:
+            probs[g] = image_probability(table, g, booster, band_set, config, feats)
+    cut, inner = best_threshold([probs[g] for g in train_groups], [table.images[g] for g in train_groups])
+    return probs, cut, inner
+
+
 def fit_model(table: Table, train_groups: Iterable[int], band_set: str, seed: int = SEED,
               say: Say | None = None, config: TrainConfig = TrainConfig()) -> tuple[Any, float, dict[str, Any]]:
     """Booster on ``train_groups`` and its threshold from inner out-of-fold whole-image maps."""
     train_groups = sorted(train_groups)
-    probs, held = [], []
-    for fold in inner_folds(train_groups):
-        rest = [g for g in train_groups if g not in fold]
-        m = np.isin(table.g_fit, rest)
-        booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, seed, config)
-        for g in fold:
-            im = table.images[g]
-            feats = compute_features(im.before, im.after, im.scene, band_set, config.wide)
-            probs.append(probability_map(booster, feats, im.valid, config.smooth_px, num_threads=1))
-            held.append(im)
-    cut, inner = best_threshold(probs, held)
+    _, cut, inner = inner_oof(table, train_groups, band_set, seed, config)
     m = np.isin(table.g_fit, train_groups)
     booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, seed, config)
     info = {"threshold": cut, "inner_cv_f1": round(inner.f1, 4), "train_groups": [table.groups[g] for g in train_groups]}

@@ -39,10 +39,17 @@ def _config(name: str, smooth_px: int | None = None):  # noqa: ANN202 - TrainCon
         raise ConfigError("--config", f"unknown training configuration {name!r}; known: {', '.join(CONFIGS)}")
     config = CONFIGS[name]
     if smooth_px is not None:
-        if smooth_px < 1 or smooth_px % 2 == 0:
-            raise ConfigError("--smooth", f"expected an odd width >= 1, got {smooth_px}")
-        config = dataclasses.replace(config, smooth_px=smooth_px)
+        config = dataclasses.replace(config, smooth_px=_odd_width(smooth_px))
     return config
+
+
+def _odd_width(px: int) -> int:
+    """``--smooth``: an odd box width >= 1, else refused naming the option."""
+    from pipeline.errors import ConfigError
+
+    if px < 1 or px % 2 == 0:
+        raise ConfigError("--smooth", f"expected an odd width >= 1, got {px}")
+    return px
 
 
 SmoothOpt = typer.Option(None, "--smooth", help="Override the configuration's probability smoothing width (odd px).")
@@ -119,12 +126,10 @@ def cv_cva_cmd(
 ) -> None:
     """cva's magnitude cut chosen leave-one-city-out (OSCD) and leave-one-pair-out (aerial)."""
     from pipeline.cli.evaluate import write_json
-    from pipeline.errors import ConfigError
     from pipeline.evaluate.cvacv import cross_validate_cva
 
     parts = _studies(only)
-    if smooth < 1 or smooth % 2 == 0:
-        raise ConfigError("--smooth", f"expected an odd width >= 1, got {smooth}")
+    smooth = _odd_width(smooth)
     _check_data(data)
     write_json(json_out, cross_validate_cva(data, parts, smooth_rgb=smooth))
 

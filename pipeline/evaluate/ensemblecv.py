@@ -24,9 +24,9 @@ import numpy as np
 
 from models.cva import CVADetector
 from models.ensemble import MODES, combine
-from models.features import compute_features
-from models.gbm import probability_map, rescale
-from models.train import SEED, Say, Table, TrainConfig, TrainImage, best_threshold, build_table, default_say, inner_folds, oscd_images, pair_images, train_booster
+from models.gbm import rescale
+from models.train import (SEED, Say, Table, TrainConfig, TrainImage, build_table, default_say, image_probability, inner_oof,
+                          oscd_images, pair_images, train_booster)
 from pipeline.evaluate.metrics import Confusion, pooled
 from pipeline.evaluate.oscd import S2_PIXEL_AREA
 from pipeline.evaluate.runner import PostProcess, run_pair
@@ -79,23 +79,11 @@ def fold_probs(table: Table, train: list[int], held: list[int], band_set: str, c
         z = np.load(path)
         return float(z["cut"]), {int(k[1:]): z[k] for k in z.files if k.startswith("p")}
 
-    def prob(booster: Any, g: int) -> np.ndarray:
-        if g not in feats:
-            im = table.images[g]
-            feats[g] = compute_features(im.before, im.after, im.scene, band_set, config.wide)
-        return probability_map(booster, feats[g], table.images[g].valid, config.smooth_px, num_threads=1)
-
-    probs: dict[int, np.ndarray] = {}
-    for fold in inner_folds(train):
-        m = np.isin(table.g_fit, [g for g in train if g not in fold])
-        booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, SEED, config)
-        for g in fold:
-            probs[g] = prob(booster, g)
-    cut, inner = best_threshold([probs[g] for g in train], [table.images[g] for g in train])
+    probs, cut, inner = inner_oof(table, train, band_set, SEED, config, feats)
     m = np.isin(table.g_fit, train)
     booster = train_booster(table.x_fit[m], table.y_fit[m], band_set, SEED, config)
     for g in held:
-        probs[g] = prob(booster, g)
+        probs[g] = image_probability(table, g, booster, band_set, config, feats)
     say(f"  {band_set} fold {held}: gbm cut {cut:.2f}, inner F1 {inner.f1:.3f}")
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
