@@ -1,4 +1,4 @@
-"""Per-pixel multi-temporal features with neighbourhood context, and change-class rules.
+"""Per-pixel multi-temporal features with neighbourhood context (classes: :mod:`models.change_class`).
 
 Two band sets: ``rgb`` (red, green, blue: every tile has them, aerial and drone pictures
 included) and ``full`` (rgb plus nir, swir1, swir2: Sentinel-2, Landsat TM/OLI). Inputs are
@@ -19,7 +19,6 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import ndimage
 
-from pipeline.classes import ChangeClass
 
 RGB = ("red", "green", "blue")
 EXTRA = ("nir", "swir1", "swir2")
@@ -28,8 +27,6 @@ SIGMAS = (1.0, 2.0, 4.0)
 TRUNCATE = 3.0
 FEATURE_RADIUS = int(TRUNCATE * max(SIGMAS) + 0.5) + 1
 EPS = 0.01  # reflectance floor for ratios
-GREY_BLUE_RED = 0.8  # construction: blue >= 0.8 red after (grey/blue roofs, concrete; not reddish soil)
-BRIGHTER = 1.1       # construction: visible brightness after >= 1.1 x before
 LR_BOXES = (3, 7, 15)   # box widths of the mean/std of the mean log-ratio
 CORR_BOXES = (5, 11)    # box widths of the inter-date brightness correlation
 WIDE_BOXES = (31, 61)   # box widths of the wide block (neighbourhood kind and regional change)
@@ -216,41 +213,3 @@ def compute_features(
     if wide:
         f += wide_features(b, a, roles, cva, float(bm))
     return np.stack([x.astype(np.float32, copy=False) for x in f])
-
-
-def classify_change(
-    before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray], changed: np.ndarray
-) -> np.ndarray:
-    """uint8 :class:`ChangeClass` per pixel by spectral-index rules; NONE where not ``changed``.
-
-    With nir/swir: new water (MNDWI turns positive), construction (built-up index rises while
-    vegetation stays low), vegetation to bare soil (NDVI collapses, soil-bright), vegetation
-    loss (NDVI drops), else OTHER. With RGB only: greenness lost -> BARE_SOIL, brighter and
-    greyer -> CONSTRUCTION, else OTHER. Green-up (crop growth), harvest and ploughing are never construction
-    (tested on the Slovenia NDVI series, ``tests/test_clouds_phenology.py``).
-    """
-    ib, ia = indices(before), indices(after)
-    out = np.full(changed.shape, int(ChangeClass.OTHER), np.uint8)
-    if "ndbi" in ia:
-        dndvi = ia["ndvi"] - ib["ndvi"]
-        veg_loss = dndvi < -0.15
-        bare = veg_loss & (ia["ndvi"] < 0.3) & (ia["ndbi"] <= 0.05)
-        # soil and roofs/concrete both raise NDBI; soil is reddish (blue well below red), built
-        # surfaces are grey or blue and brighter in the visible: without that, every harvest
-        # or fresh ploughing would read as construction
-        grey = after["blue"] >= GREY_BLUE_RED * after["red"]
-        brighter = ia["bright"] >= BRIGHTER * ib["bright"]
-        built = ((ia["ndbi"] - ib["ndbi"] > 0.05) & (ia["ndvi"] < 0.3) & (ia["ndbi"] > 0.05)
-                 & (dndvi < 0.05) & grey & brighter)
-        water = (ia["mndwi"] > 0.1) & (ib["mndwi"] < 0.0)
-        out[veg_loss] = ChangeClass.VEGETATION_LOSS
-        out[bare] = ChangeClass.BARE_SOIL
-        out[built] = ChangeClass.CONSTRUCTION
-        out[water] = ChangeClass.WATER
-    else:
-        dexg = ia["exg"] - ib["exg"]
-        grey = np.abs(ia["exg"]) < 0.05
-        out[(ia["bright"] > ib["bright"] * 1.15) & grey & (dexg <= 0.02)] = ChangeClass.CONSTRUCTION
-        out[(ib["exg"] > 0.05) & (dexg < -0.08)] = ChangeClass.BARE_SOIL
-    out[~changed] = ChangeClass.NONE
-    return out

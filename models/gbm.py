@@ -23,7 +23,9 @@ import numpy as np
 from scipy import ndimage
 
 from models.base import BandStack, ChangeMap, rescale  # rescale: re-exported, shared by the detectors
-from models.features import BAND_SETS, RGB, band_set_for, classify_change, compute_features, feature_names, feature_radius
+from models.change_class import classify_changed
+from models.features import BAND_SETS, RGB, band_set_for, compute_features, feature_names, feature_radius
+from models.outline import noise_bar, noise_stats, outline_gate, pixel_magnitude
 from pipeline.coreg import MAX_SHIFT_PX, apply_shift, estimate_shift
 from pipeline.errors import ModelError
 from pipeline.radiometry import apply_normalisation, fit_normalisation
@@ -81,6 +83,11 @@ def fit_scene_params(before: BandStack, after: BandStack, valid: np.ndarray, cor
     if band_set_for(set(roles)) == "full":
         cvaf = np.sqrt(sum(((a[r] - b[r]) / scale[r]) ** 2 for r in roles))[ok]
         scene["cvaf_ref"] = max(float(np.percentile(cvaf, 90)), 1e-3)
+    # per band set: median and MAD of the per-pixel magnitude, for the outline check
+    scene["pixel_noise"] = {
+        bs: noise_stats(pixel_magnitude(b, a, BAND_SETS[bs], scale)[ok])
+        for bs in BAND_SETS if all(r in roles for r in BAND_SETS[bs])
+    }
     return scene
 
 
@@ -113,19 +120,20 @@ class GBMDetector:
 
     def __init__(self, boosters: Mapping[str, tuple[Any, float]] | None = None, version: str = DEFAULT_VERSION,
                  artifacts: Path = ARTIFACTS, num_threads: int = 0, smooth_px: int = SMOOTH_PX,
-                 wide: bool = False) -> None:
+                 wide: bool = False, outline_k: float | None = None) -> None:
         self.version = version
         self.num_threads = num_threads
         self.smooth_px = smooth_px
         self.wide = wide
+        self.outline_k = outline_k
         if boosters is None:
-            boosters, self.smooth_px, self.wide = self._load(artifacts, version)
+            boosters, self.smooth_px, self.wide, self.outline_k = self._load(artifacts, version)
         self._boosters = dict(boosters)
         # features + sub-pixel shift + bilinear neighbour + the smoothing box
         self.halo = feature_radius(self.wide) + int(np.ceil(MAX_SHIFT_PX)) + 1 + self.smooth_px // 2
 
     @staticmethod
-    def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int, bool]:
+    def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int, bool, float | None]:
         import lightgbm as lgb
 
         sidecar = artifacts / f"gbm-{version}.json"
@@ -139,7 +147,8 @@ class GBMDetector:
                 raise ModelError(f"{sidecar}: {band_set} features do not match models/features.py")
             booster = lgb.Booster(model_file=str(artifacts / info["model"]))
             out[band_set] = (booster, float(info["threshold"]))
-        return out, int(meta.get("smooth_px", 1)), wide
+        outline = meta.get("outline_k")
+        return out, int(meta.get("smooth_px", 1)), wide, None if outline is None else float(outline)
 
     def band_set(self, roles: set[str]) -> str:
         wanted = band_set_for(roles)
@@ -154,5 +163,11 @@ class GBMDetector:
         feats, b, a = scene_features(before, after, scene, band_set, self.wide)
         prob = probability_map(booster, feats, valid, self.smooth_px, self.num_threads)
         score = np.where(valid, rescale(prob, cut), np.float32(0.0)).astype(np.float32)
+        if self.outline_k is not None:
+            noise = scene.get("pixel_noise", {}).get(band_set)
+            if noise is None:
+                raise ModelError(f"gbm {self.version}: scene lacks pixel_noise[{band_set!r}] (fit_scene of an older version?)")
+            m = pixel_magnitude(b, a, BAND_SETS[band_set], scene["scale"])
+            score = outline_gate(score, m, noise_bar(noise, self.outline_k))
         changed = score > self.threshold
-        return ChangeMap(score=score, change_class=classify_change(b, a, changed))
+        return ChangeMap(score=score, change_class=classify_changed(b, a, changed))

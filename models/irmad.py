@@ -27,7 +27,8 @@ import numpy as np
 from scipy import linalg, stats
 
 from models.base import BandStack, ChangeMap, rescale
-from models.cva import ROLE_ORDER, classify, rma_gain_offset, valid_zero_filled
+from models.change_class import classify
+from models.cva import ROLE_ORDER, rma_gain_offset, valid_zero_filled
 from pipeline.classes import ChangeClass
 
 ALPHA = 0.01          # significance level of the no-change test (score 0.5)

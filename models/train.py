@@ -45,7 +45,9 @@ class TrainConfig:
     """Everything that makes one trained detector differ from another (recorded in its sidecar).
 
     ``params`` override :data:`PARAMS`; ``wide`` adds the wide feature block
-    (:func:`models.features.wide_features`); ``smooth_px`` is the probability box width.
+    (:func:`models.features.wide_features`); ``smooth_px`` is the probability box width;
+    ``outline_k`` (None = off) the detector's outline check (:mod:`models.outline`), applied after
+    the cut and not used in choosing it.
     """
 
     name: str = "v2"
@@ -54,6 +56,7 @@ class TrainConfig:
     n_per_class: int = 8_000
     smooth_px: int = SMOOTH_PX
     wide: bool = False
+    outline_k: float | None = None
 
     def lgb_params(self, seed: int) -> dict[str, Any]:
         return dict(PARAMS, **self.params, seed=seed, bagging_seed=seed, feature_fraction_seed=seed, data_random_seed=seed)

@@ -23,7 +23,7 @@ from rasterio.transform import from_origin
 
 from conftest import write_raster
 from models.cva import CVADetector
-from models.features import classify_change
+from models.change_class import classify_changed
 from pipeline.classes import ChangeClass
 from pipeline.detect import DetectParams, detect_pair
 from pipeline.errors import AlignmentError
@@ -147,9 +147,9 @@ def test_seasonal_swings_are_real_and_large() -> None:
 
 
 @pytest.mark.parametrize("pair", range(len(GREEN_UP) + len(HARVEST)))
-def test_gbm_class_rules_never_call_farmland_seasons_construction(pair: int) -> None:
+def test_class_rules_never_call_farmland_seasons_construction(pair: int) -> None:
     (d0, d1), before, after, farm = list(_seasonal_pairs())[pair]
-    cls = classify_change(before, after, np.ones(farm.shape, bool))
+    cls = classify_changed(before, after, np.ones(farm.shape, bool))
     assert not (cls[farm] == ChangeClass.CONSTRUCTION).any(), (d0, d1)
     # and the rules do see the harvest: vegetation loss or bare soil on most farmland
     if (d0, d1) in HARVEST:

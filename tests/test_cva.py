@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from models.base import ChangeMap, Detector
-from models.cva import M0, M0_RGB, CVADetector, classify
+from models.change_class import classify
+from models.cva import M0, M0_RGB, CVADetector
 from pipeline.classes import ChangeClass
 from pipeline.patches import clean_mask
 

@@ -28,8 +28,8 @@ OnlyOpt = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aeria
 ConfigOpt = typer.Option("v2", "--config", help="Training configuration (models.train.CONFIGS): v2, reg, wide, reg-wide.")
 
 
-def _config(name: str, smooth_px: int | None = None):  # noqa: ANN202 - TrainConfig, imported lazily
-    """The named training configuration, optionally with another smoothing width."""
+def _config(name: str, smooth_px: int | None = None, outline_k: float | None = None):  # noqa: ANN202 - TrainConfig
+    """The named training configuration, optionally with another smoothing width or outline check."""
     import dataclasses
 
     from models.train import CONFIGS
@@ -40,6 +40,10 @@ def _config(name: str, smooth_px: int | None = None):  # noqa: ANN202 - TrainCon
     config = CONFIGS[name]
     if smooth_px is not None:
         config = dataclasses.replace(config, smooth_px=_odd_width(smooth_px))
+    if outline_k is not None:
+        if not outline_k > 0:
+            raise ConfigError("--outline", f"expected a noise multiple > 0, got {outline_k}")
+        config = dataclasses.replace(config, outline_k=float(outline_k))
     return config
 
 
@@ -53,6 +57,8 @@ def _odd_width(px: int) -> int:
 
 
 SmoothOpt = typer.Option(None, "--smooth", help="Override the configuration's probability smoothing width (odd px).")
+OutlineOpt = typer.Option(None, "--outline", help="Outline check: a changed pixel's own change must exceed "
+                          "median + K robust sigmas of the scene (models/outline.py); off by default.")
 
 
 @train_app.command("gbm")
@@ -62,12 +68,13 @@ def gbm_cmd(
     version: str = typer.Option("v2", "--version", help="Artifact version (file names gbm-<version>*)."),
     config: str = ConfigOpt,
     smooth: int | None = SmoothOpt,
+    outline: float | None = OutlineOpt,
 ) -> None:
     """Train the shipped models (full: OSCD; rgb: OSCD + aerial) and write artifact + sidecar."""
     from models.train import default_say
     from pipeline.evaluate.crossval import train_shipped
 
-    cfg = _config(config, smooth)
+    cfg = _config(config, smooth, outline)
     _check_data(data)
     sidecar = train_shipped(data, out, version, default_say, cfg)
     typer.echo(str(sidecar))
@@ -90,6 +97,7 @@ def cv_cmd(
     only: str = OnlyOpt,
     config: str = ConfigOpt,
     smooth: int | None = SmoothOpt,
+    outline: float | None = OutlineOpt,
 ) -> None:
     """OSCD leave-one-city-out and aerial leave-one-pair-out, thresholds by inner CV only."""
     from models.train import default_say
@@ -97,7 +105,7 @@ def cv_cmd(
     from pipeline.evaluate.crossval import cross_validate
 
     parts = _studies(only)
-    cfg = _config(config, smooth)
+    cfg = _config(config, smooth, outline)
     _check_data(data)
     write_json(json_out, cross_validate(data, parts, default_say, cfg))
 
