@@ -25,7 +25,7 @@ from scipy import ndimage
 from models.base import BandStack, ChangeMap, rescale  # rescale: re-exported, shared by the detectors
 from models.change_class import classify_changed
 from models.features import BAND_SETS, RGB, band_set_for, compute_features, feature_names, feature_radius
-from models.outline import noise_bar, noise_stats, outline_gate, pixel_magnitude
+from models.outline import noise_bar, noise_stats, outline_gate, pixel_magnitude, rim_gate
 from pipeline.coreg import MAX_SHIFT_PX, apply_shift, estimate_shift
 from pipeline.errors import ModelError
 from pipeline.radiometry import apply_normalisation, fit_normalisation
@@ -120,20 +120,22 @@ class GBMDetector:
 
     def __init__(self, boosters: Mapping[str, tuple[Any, float]] | None = None, version: str = DEFAULT_VERSION,
                  artifacts: Path = ARTIFACTS, num_threads: int = 0, smooth_px: int = SMOOTH_PX,
-                 wide: bool = False, outline_k: float | None = None) -> None:
+                 wide: bool = False, outline_k: float | None = None, outline_band_px: int | None = None) -> None:
         self.version = version
         self.num_threads = num_threads
         self.smooth_px = smooth_px
         self.wide = wide
         self.outline_k = outline_k
+        self.outline_band_px = outline_band_px
         if boosters is None:
-            boosters, self.smooth_px, self.wide, self.outline_k = self._load(artifacts, version)
+            boosters, self.smooth_px, self.wide, self.outline_k, self.outline_band_px = self._load(artifacts, version)
         self._boosters = dict(boosters)
-        # features + sub-pixel shift + bilinear neighbour + the smoothing box
-        self.halo = feature_radius(self.wide) + int(np.ceil(MAX_SHIFT_PX)) + 1 + self.smooth_px // 2
+        # features + sub-pixel shift + bilinear neighbour + the smoothing box (+ the rim erosion)
+        self.halo = (feature_radius(self.wide) + int(np.ceil(MAX_SHIFT_PX)) + 1 + self.smooth_px // 2
+                     + ((self.outline_band_px or 0) if self.outline_k is not None else 0))
 
     @staticmethod
-    def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int, bool, float | None]:
+    def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int, bool, float | None, int | None]:
         import lightgbm as lgb
 
         sidecar = artifacts / f"gbm-{version}.json"
@@ -147,8 +149,9 @@ class GBMDetector:
                 raise ModelError(f"{sidecar}: {band_set} features do not match models/features.py")
             booster = lgb.Booster(model_file=str(artifacts / info["model"]))
             out[band_set] = (booster, float(info["threshold"]))
-        outline = meta.get("outline_k")
-        return out, int(meta.get("smooth_px", 1)), wide, None if outline is None else float(outline)
+        outline, band = meta.get("outline_k"), meta.get("outline_band_px")
+        return (out, int(meta.get("smooth_px", 1)), wide, None if outline is None else float(outline),
+                None if band is None else int(band))
 
     def band_set(self, roles: set[str]) -> str:
         wanted = band_set_for(roles)
@@ -168,6 +171,8 @@ class GBMDetector:
             if noise is None:
                 raise ModelError(f"gbm {self.version}: scene lacks pixel_noise[{band_set!r}] (fit_scene of an older version?)")
             m = pixel_magnitude(b, a, BAND_SETS[band_set], scene["scale"])
-            score = outline_gate(score, m, noise_bar(noise, self.outline_k))
+            bar = noise_bar(noise, self.outline_k)
+            score = (outline_gate(score, m, bar) if self.outline_band_px is None
+                     else rim_gate(score, m, bar, self.outline_band_px, self.threshold))
         changed = score > self.threshold
         return ChangeMap(score=score, change_class=classify_changed(b, a, changed))

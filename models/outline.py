@@ -4,13 +4,20 @@
 unchanged neighbours along (on the test scene's 30 x 30 px roof, +70 % area). The check keeps
 a pixel changed only where its *own* normalised spectral change ``m`` exceeds the scene's
 noise bar ``median(m) + k * 1.4826 * MAD(m)`` (scene statistics, from ``fit_scene``'s
-sample). It is per pixel, so window-invariant, and needs no training.
+sample). It needs no training.
+
+With ``band_px`` the check is confined to the *rim*: the pixels of a detected object within
+``band_px`` of its edge (the object minus its erosion by a ``2 band_px + 1`` square). The
+object's core is kept whatever its own change (inside a new building many pixels change
+little; the model saw them in context), and objects narrower than ``2 band_px + 1`` are all rim.
+The erosion looks ``band_px`` pixels around, which the detector adds to its halo.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from scipy import ndimage
 
 MAD_TO_SIGMA = 1.4826
 
@@ -45,3 +52,10 @@ def outline_gate(score: np.ndarray, m: np.ndarray, bar: float) -> np.ndarray:
     its score says so *and* ``m > bar``; a pixel with ``m >= 2 bar`` is not touched at all."""
     cap = np.clip(0.5 * np.asarray(m, np.float32) / np.float32(bar), 0.0, 1.0)
     return np.minimum(np.asarray(score, np.float32), cap).astype(np.float32)
+
+
+def rim_gate(score: np.ndarray, m: np.ndarray, bar: float, band_px: int, cut: float = 0.5) -> np.ndarray:
+    """:func:`outline_gate` on the rim of the objects ``score > cut`` only (see module docstring)."""
+    changed = np.asarray(score) > cut
+    core = ndimage.binary_erosion(changed, np.ones((2 * band_px + 1,) * 2, bool), border_value=1)
+    return np.where(changed & ~core, outline_gate(score, m, bar), np.asarray(score, np.float32)).astype(np.float32)

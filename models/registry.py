@@ -1,4 +1,8 @@
-"""Detectors by name. ``get_detector(None)`` gives the default used by ``landpatrol run``."""
+"""Detectors by name. ``get_detector(None, pixel_size_m)`` gives the default of ``landpatrol run``.
+
+The default, ``auto``, is not a detector of its own: it names the best measured detector for
+the pair's pixel size (:func:`auto_choice`), and the run records that one (name and version).
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,10 +10,20 @@ from collections.abc import Callable
 from models.base import Detector
 from pipeline.errors import ConfigError
 
-# cva (1.1) stays the default: gbm (v3) scores higher on OSCD and the aerial pairs but has 3x the false
-# alarms on the Nanjing Landsat pair and is ~150x slower (models/README.md has the table). irmad is a
-# baseline. The cva+gbm ensemble failed its adoption rule fixed in advance twice (v2, v3): registered, not default.
-DEFAULT_DETECTOR = "cva"
+DEFAULT_DETECTOR = "auto"
+AUTO = "auto"
+FINE_PIXEL_LIMIT_M = 15.0
+"""``auto`` takes the trained ``gbm`` for pixels this fine or finer (or of unknown size: pictures)
+and ``cva`` for coarser ones. gbm was trained on 10 m Sentinel-2 and 1.5 m aerial pixels and wins
+held out on every study at 10 m or finer (OSCD, aerial pairs, ``samples/``); its context features
+span fixed pixel counts, so at 30 m (Landsat) they cover 9x the ground it learned from, and there
+``cva`` wins (Nanjing). 15 m is the geometric middle of 10 m and 30 m, not a tuned value
+(models/README.md, "a default chosen by pixel size")."""
+
+
+def auto_choice(pixel_size_m: float | None) -> str:
+    """The detector ``auto`` stands for at this pixel size (metres; None = unknown)."""
+    return "gbm" if pixel_size_m is None or pixel_size_m <= FINE_PIXEL_LIMIT_M else "cva"
 
 
 def _cva() -> Detector:
@@ -40,11 +54,20 @@ _FACTORIES: dict[str, Callable[[], Detector]] = {"cva": _cva, "gbm": _gbm, "irma
 
 
 def available_detectors() -> list[str]:
-    return sorted(_FACTORIES)
+    return sorted([*_FACTORIES, AUTO])
 
 
-def get_detector(name: str | None = None) -> Detector:
+def check_detector_name(name: str | None) -> str:
+    """The lower-cased name (``None`` = the default), or :class:`ConfigError` naming the option."""
     key = (name or DEFAULT_DETECTOR).lower()
-    if key not in _FACTORIES:
+    if key != AUTO and key not in _FACTORIES:
         raise ConfigError("--detector", f"unknown detector {name!r}; choose one of {', '.join(available_detectors())}")
+    return key
+
+
+def get_detector(name: str | None = None, pixel_size_m: float | None = None) -> Detector:
+    """The named detector; ``None`` or ``"auto"`` resolve by ``pixel_size_m`` (:func:`auto_choice`)."""
+    key = check_detector_name(name)
+    if key == AUTO:
+        key = auto_choice(pixel_size_m)
     return _FACTORIES[key]()

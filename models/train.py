@@ -47,7 +47,7 @@ class TrainConfig:
     ``params`` override :data:`PARAMS`; ``wide`` adds the wide feature block
     (:func:`models.features.wide_features`); ``smooth_px`` is the probability box width;
     ``outline_k`` (None = off) the detector's outline check (:mod:`models.outline`), applied after
-    the cut and not used in choosing it.
+    the cut and not used in choosing it; ``outline_band_px`` confines it to objects' rims.
     """
 
     name: str = "v2"
@@ -57,6 +57,7 @@ class TrainConfig:
     smooth_px: int = SMOOTH_PX
     wide: bool = False
     outline_k: float | None = None
+    outline_band_px: int | None = None
 
     def lgb_params(self, seed: int) -> dict[str, Any]:
         return dict(PARAMS, **self.params, seed=seed, bagging_seed=seed, feature_fraction_seed=seed, data_random_seed=seed)

@@ -118,7 +118,7 @@ def check_out_dir(out_dir: Path) -> None:
 
 def plan_pair(request: PairRequest) -> PairPlan:
     """Open and validate every input (tiles, zones, approvals, detector, params); write nothing."""
-    from models.registry import get_detector
+    from models.registry import check_detector_name, get_detector
     from pipeline.align import pair_grid
     from pipeline.detect import DetectParams
     from pipeline.io.tiles import open_tile, tile_hash
@@ -127,7 +127,7 @@ def plan_pair(request: PairRequest) -> PairPlan:
 
     if request.out_dir is not None:
         check_out_dir(request.out_dir)
-    detector = get_detector(request.detector)
+    check_detector_name(request.detector)  # a wrong name fails before any tile is opened
     params = DetectParams(
         threshold=request.threshold,
         **({} if request.min_area_m2 is None else {"min_area_m2": request.min_area_m2}),
@@ -139,6 +139,8 @@ def plan_pair(request: PairRequest) -> PairPlan:
         before, after = after, before
     roles = tuple(r for r in ("blue", "green", "red", "nir", "swir1", "swir2")
                   if r in before.bands and r in after.bands)
+    grid = pair_grid(before, after, min_overlap=request.min_overlap)
+    detector = get_detector(request.detector, grid.pixel_area ** 0.5)  # the grid is projected, in metres
     missing = sorted(detector.required_roles - set(roles))
     if missing:
         lacking = before if any(m not in before.bands for m in missing) else after
@@ -146,7 +148,6 @@ def plan_pair(request: PairRequest) -> PairPlan:
 
         raise SensorError(lacking.path, f"tile lacks band(s) {', '.join(missing)} that detector "
                                         f"{detector.name!r} needs")
-    grid = pair_grid(before, after, min_overlap=request.min_overlap)
     columns = load_column_map(request.column_map) if request.column_map else None
     zones = load_zones(request.zones, columns=columns, target_crs=grid.crs)
     approvals = (load_approvals(request.approvals, columns=columns, target_crs=grid.crs)

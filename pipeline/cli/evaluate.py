@@ -12,7 +12,8 @@ from pipeline.cli.main import evaluate_app
 if TYPE_CHECKING:
     from pipeline.evaluate.runner import PostProcess
 
-DetectorOpt = typer.Option(None, "--detector", help="Detector name (default: the default detector; 'naive' = CVA + Otsu).")
+DetectorOpt = typer.Option(None, "--detector", help="Detector name (default: auto, by pixel size as "
+                           "`landpatrol run` does; 'naive' = CVA + Otsu).")
 JsonOpt = typer.Option(..., "--json", help="Write the JSON record here.", dir_okay=False)
 ThresholdOpt = typer.Option(None, "--threshold", help="Override the detector's score threshold.")
 RawOpt = typer.Option(False, "--raw", help="Score the pixel mask as is, without the product's clean-up "
@@ -49,10 +50,11 @@ def oscd_cmd(
 ) -> None:
     """Per-city and pooled precision/recall/F1/IoU on the OSCD layout."""
     from pipeline.evaluate.baselines import resolve_detector
-    from pipeline.evaluate.oscd import evaluate_oscd
+    from pipeline.evaluate.oscd import S2_PIXEL_AREA, evaluate_oscd
 
     names = [c.strip() for c in cities.split(",") if c.strip()] if cities else None
-    write_json(json_out, evaluate_oscd(root, resolve_detector(detector), names, threshold=threshold, post=_post(raw)))
+    det = resolve_detector(detector, S2_PIXEL_AREA ** 0.5)
+    write_json(json_out, evaluate_oscd(root, det, names, threshold=threshold, post=_post(raw)))
 
 
 @evaluate_app.command("roi")
@@ -68,6 +70,7 @@ def roi_cmd(
 ) -> None:
     """Detection rate on change pixels and false-alarm rate on unchanged pixels."""
     from pipeline.evaluate.baselines import resolve_detector
+    from pipeline.evaluate.images import pixel_size_m
     from pipeline.evaluate.roi import evaluate_roi
 
     for p in (before, after, change_mask, unchanged_mask):
@@ -75,7 +78,8 @@ def roi_cmd(
             from pipeline.errors import InputError
 
             raise InputError(p, "no such file")
-    write_json(json_out, evaluate_roi(before, after, change_mask, unchanged_mask, resolve_detector(detector), threshold=threshold,
+    det = resolve_detector(detector, pixel_size_m(before))
+    write_json(json_out, evaluate_roi(before, after, change_mask, unchanged_mask, det, threshold=threshold,
                                        post=_post(raw)))
 
 
@@ -91,5 +95,6 @@ def pairs_cmd(
     from pipeline.evaluate.baselines import resolve_detector
     from pipeline.evaluate.pairs import evaluate_pairs
 
-    write_json(json_out, evaluate_pairs(root, resolve_detector(detector), threshold=threshold,
+    # pictures carry no pixel size: the default resolves as for fine pixels
+    write_json(json_out, evaluate_pairs(root, resolve_detector(detector, None), threshold=threshold,
                                        post=_post(raw)))

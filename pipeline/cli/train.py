@@ -28,7 +28,8 @@ OnlyOpt = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aeria
 ConfigOpt = typer.Option("v2", "--config", help="Training configuration (models.train.CONFIGS): v2, reg, wide, reg-wide.")
 
 
-def _config(name: str, smooth_px: int | None = None, outline_k: float | None = None):  # noqa: ANN202 - TrainConfig
+def _config(name: str, smooth_px: int | None = None, outline_k: float | None = None,  # noqa: ANN202 - TrainConfig
+            outline_band_px: int | None = None):
     """The named training configuration, optionally with another smoothing width or outline check."""
     import dataclasses
 
@@ -44,6 +45,10 @@ def _config(name: str, smooth_px: int | None = None, outline_k: float | None = N
         if not outline_k > 0:
             raise ConfigError("--outline", f"expected a noise multiple > 0, got {outline_k}")
         config = dataclasses.replace(config, outline_k=float(outline_k))
+    if outline_band_px is not None:
+        if outline_k is None or outline_band_px < 1:
+            raise ConfigError("--outline-band", f"needs --outline and a width >= 1 px, got {outline_band_px}")
+        config = dataclasses.replace(config, outline_band_px=int(outline_band_px))
     return config
 
 
@@ -59,6 +64,8 @@ def _odd_width(px: int) -> int:
 SmoothOpt = typer.Option(None, "--smooth", help="Override the configuration's probability smoothing width (odd px).")
 OutlineOpt = typer.Option(None, "--outline", help="Outline check: a changed pixel's own change must exceed "
                           "median + K robust sigmas of the scene (models/outline.py); off by default.")
+OutlineBandOpt = typer.Option(None, "--outline-band", help="Apply the outline check only within this many px "
+                              "of an object's edge (its rim).")
 
 
 @train_app.command("gbm")
@@ -69,12 +76,13 @@ def gbm_cmd(
     config: str = ConfigOpt,
     smooth: int | None = SmoothOpt,
     outline: float | None = OutlineOpt,
+    outline_band: int | None = OutlineBandOpt,
 ) -> None:
     """Train the shipped models (full: OSCD; rgb: OSCD + aerial) and write artifact + sidecar."""
     from models.train import default_say
     from pipeline.evaluate.crossval import train_shipped
 
-    cfg = _config(config, smooth, outline)
+    cfg = _config(config, smooth, outline, outline_band)
     _check_data(data)
     sidecar = train_shipped(data, out, version, default_say, cfg)
     typer.echo(str(sidecar))
@@ -98,6 +106,7 @@ def cv_cmd(
     config: str = ConfigOpt,
     smooth: int | None = SmoothOpt,
     outline: float | None = OutlineOpt,
+    outline_band: int | None = OutlineBandOpt,
 ) -> None:
     """OSCD leave-one-city-out and aerial leave-one-pair-out, thresholds by inner CV only."""
     from models.train import default_say
@@ -105,7 +114,7 @@ def cv_cmd(
     from pipeline.evaluate.crossval import cross_validate
 
     parts = _studies(only)
-    cfg = _config(config, smooth, outline)
+    cfg = _config(config, smooth, outline, outline_band)
     _check_data(data)
     write_json(json_out, cross_validate(data, parts, default_say, cfg))
 

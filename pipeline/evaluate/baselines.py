@@ -12,7 +12,6 @@ import numpy as np
 from skimage.filters import threshold_otsu
 
 from models.base import BandStack, ChangeMap, Detector
-from pipeline.errors import ConfigError
 
 NAIVE = "naive"
 
@@ -59,22 +58,10 @@ class NaiveCVADetector:
         return ChangeMap(score=score, change_class=cls)
 
 
-def resolve_detector(name: str | None) -> Detector:
-    """``naive`` (this module), else the registry; ``gbm``/``irmad`` directly if not registered yet."""
+def resolve_detector(name: str | None, pixel_size_m: float | None = None) -> Detector:
+    """``naive`` (this module), else the registry (``None``/``auto`` by ``pixel_size_m``)."""
     from models.registry import get_detector
 
     if name is not None and name.lower() == NAIVE:
         return NaiveCVADetector()
-    try:
-        return get_detector(name)
-    except ConfigError:
-        key = (name or "").lower()
-        if key == "gbm":
-            from models.gbm import GBMDetector
-
-            return GBMDetector()
-        if key == "irmad":
-            from models.irmad import IRMADDetector
-
-            return IRMADDetector()
-        raise
+    return get_detector(name, pixel_size_m)

@@ -31,7 +31,7 @@ def _confusion(d: dict[str, Any]) -> Confusion:
 
 def _detector(band_set: str, booster: Any, cut: float, config: TrainConfig, version: str) -> GBMDetector:
     return GBMDetector({band_set: (booster, cut)}, version=version, smooth_px=config.smooth_px, wide=config.wide,
-                       outline_k=config.outline_k)
+                       outline_k=config.outline_k, outline_band_px=config.outline_band_px)
 
 
 def loco_oscd(oscd_root: Path, table: Table, say: Say = default_say, config: TrainConfig = TrainConfig()) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def train_shipped(data: Path, out: Path, version: str, say: Say = default_say,
     meta: dict[str, Any] = {
         "name": "gbm", "version": version, "seed": SEED, "config": cfg["name"], "params": cfg["params"],
         "rounds": config.rounds, "n_per_class": config.n_per_class, "smooth_px": config.smooth_px, "wide": config.wide,
-        "outline_k": config.outline_k,
+        "outline_k": config.outline_k, "outline_band_px": config.outline_band_px,
         "score": "booster probability, box-averaged over smooth_px, mapped so that 'threshold' falls at 0.5", "band_sets": {},
         "never_trained_on": ["landsat/Nanjing", "samples/levir-cd", "samples/dsifn", "slovenia"],
     }

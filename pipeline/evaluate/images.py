@@ -52,6 +52,30 @@ def read_stack(path: Path) -> dict[str, np.ndarray]:
     return {role: _scale(bands[i]) for i, role in enumerate(roles)}
 
 
+def pixel_size_m(path: Path) -> float | None:
+    """Ground size of one pixel in metres, or None for a picture or a raster without a CRS.
+
+    Geographic CRSs are converted at the image centre's latitude (good to a fraction of a per
+    cent at these sizes); projected ones by the CRS's linear unit.
+    """
+    if path.suffix.lower() in PICTURE_SUFFIXES:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                crs, t, bounds = src.crs, src.transform, src.bounds
+    except RasterioIOError as exc:
+        raise TileError(path, f"unreadable raster ({exc})") from exc
+    if crs is None or t.is_identity:
+        return None
+    size = float(np.sqrt(abs(t.a * t.e - t.b * t.d)))
+    if crs.is_geographic:
+        lat = np.radians((bounds.bottom + bounds.top) / 2.0)
+        return size * 111_320.0 * float(np.cos(lat))  # approximately square at these sizes
+    return size * float(crs.linear_units_factor[1])
+
+
 def read_picture(path: Path, grey: bool) -> np.ndarray:
     """Pixels of a picture (RGB, or one band when ``grey``) as a numpy array."""
     try:
