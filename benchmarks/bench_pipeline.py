@@ -1,6 +1,6 @@
 """Pipeline throughput on a full Sentinel-2-tile-sized pair, against raw decode of the same files.
 
-    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block 1024]
+    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block 1024] [--detector cva]
 
 Generates (once, cached in ``--workdir``) a pair of 4-band uint16 GeoTIFFs, tiled 512 x 512,
 deflate, at 10 m in UTM, with a few hundred planted changes; then, each in a fresh process so
@@ -92,22 +92,22 @@ def run_decode(before: Path, after: Path) -> dict:
     return {"seconds": time.perf_counter() - t0, "pixels": pixels}
 
 
-def run_pipeline(before: Path, after: Path, zones: Path, workdir: Path, block: int) -> dict:
+def run_pipeline(before: Path, after: Path, zones: Path, workdir: Path, block: int, detector: str) -> dict:
     from pipeline.runner import PairRequest, analyse_pair, plan_pair
 
     t0 = time.perf_counter()
-    plan = plan_pair(PairRequest(before=before, after=after, zones=zones, block_size=block))
+    plan = plan_pair(PairRequest(before=before, after=after, zones=zones, block_size=block, detector=detector))
     analysis = analyse_pair(plan, workdir / "work")
     return {"seconds": time.perf_counter() - t0, "pixels": plan.grid.width * plan.grid.height,
             "patches": len(analysis.detection.patches), "leads": len(analysis.leads)}
 
 
 def child(argv: list[str]) -> None:
-    kind, before, after, zones, workdir, block = argv
+    kind, before, after, zones, workdir, block, detector = argv
     if kind == "decode":
         out = run_decode(Path(before), Path(after))
     else:
-        out = run_pipeline(Path(before), Path(after), Path(zones), Path(workdir), int(block))
+        out = run_pipeline(Path(before), Path(after), Path(zones), Path(workdir), int(block), detector)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
@@ -117,6 +117,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=10980)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/landpatrol-bench"))
     ap.add_argument("--block", type=int, default=1024)
+    ap.add_argument("--detector", default="cva", help="cva (the reference of every recorded run), gbm, auto, ...")
     args = ap.parse_args()
     t0 = time.perf_counter()
     before, after, zones = generate(args.workdir, args.size)
@@ -125,7 +126,7 @@ def main() -> None:
     results = {}
     for kind in ("decode", "pipeline"):
         proc = subprocess.run([sys.executable, __file__, "--child", kind, str(before), str(after),
-                               str(zones), str(args.workdir), str(args.block)],
+                               str(zones), str(args.workdir), str(args.block), args.detector],
                               capture_output=True, text=True, cwd=REPO)
         if proc.returncode != 0:
             sys.exit(f"{kind} failed:\n{proc.stderr[-3000:]}")
