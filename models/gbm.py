@@ -127,8 +127,10 @@ class GBMDetector:
         self.wide = wide
         self.outline_k = outline_k
         self.outline_band_px = outline_band_px
-        if boosters is None:
-            boosters, self.smooth_px, self.wide, self.outline_k, self.outline_band_px = self._load(artifacts, version)
+        if boosters is None:  # the sidecar's settings; an outline check asked for here wins over it
+            boosters, self.smooth_px, self.wide, k, band = self._load(artifacts, version)
+            self.outline_k = outline_k if outline_k is not None else k
+            self.outline_band_px = outline_band_px if outline_band_px is not None else band
         self._boosters = dict(boosters)
         # features + sub-pixel shift + bilinear neighbour + the smoothing box (+ the rim erosion)
         self.halo = (feature_radius(self.wide) + int(np.ceil(MAX_SHIFT_PX)) + 1 + self.smooth_px // 2

@@ -1,7 +1,7 @@
-"""Detectors by name. ``get_detector(None, pixel_size_m)`` gives the default of ``landpatrol run``.
+"""Detectors by name. ``get_detector(None)`` gives the default of ``landpatrol run``.
 
-The default, ``auto``, is not a detector of its own: it names the best measured detector for
-the pair's pixel size (:func:`auto_choice`), and the run records that one (name and version).
+``auto`` is not a detector of its own: it names a detector by the pair's pixel size
+(:func:`auto_choice`), and the run records that one (name and version).
 """
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from collections.abc import Callable
 from models.base import Detector
 from pipeline.errors import ConfigError
 
-DEFAULT_DETECTOR = "auto"
+# cva (1.1) stays the default (models/README.md, "Default detector" and session 3): gbm v3 scores
+# higher held out at 10 m and finer but draws each object 3-5 px too wide (+70 % on a 30 x 30 px
+# roof), so an approved construction sticks out of its approval and becomes a lead; the rim
+# check that fixes that (gbm v4b) lost 0.09 F1 on the sub-metre samples and failed its rule.
+DEFAULT_DETECTOR = "cva"
 AUTO = "auto"
 FINE_PIXEL_LIMIT_M = 15.0
-"""``auto`` takes the trained ``gbm`` for pixels this fine or finer (or of unknown size: pictures)
+"""``--detector auto`` takes the trained ``gbm`` for pixels this fine or finer (or of unknown size: pictures)
 and ``cva`` for coarser ones. gbm was trained on 10 m Sentinel-2 and 1.5 m aerial pixels and wins
 held out on every study at 10 m or finer (OSCD, aerial pairs, ``samples/``); its context features
 span fixed pixel counts, so at 30 m (Landsat) they cover 9x the ground it learned from, and there
