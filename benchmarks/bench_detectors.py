@@ -47,9 +47,17 @@ def detectors() -> dict[str, Detector]:
     from models.irmad import IRMADDetector
 
     out["irmad"] = IRMADDetector()
+    import os
+
+    from models.compiled import BACKEND_ENV
     from models.gbm import GBMDetector
 
-    out["gbm"] = GBMDetector(num_threads=1)
+    out["gbm"] = GBMDetector(num_threads=1)  # compiled trees (models/compiled.py) where available
+    os.environ[BACKEND_ENV] = "lightgbm"
+    try:
+        out["gbm (LightGBM predict)"] = GBMDetector(num_threads=1)  # the same trees, LightGBM's own predict
+    finally:
+        del os.environ[BACKEND_ENV]
     return out
 
 

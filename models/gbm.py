@@ -24,6 +24,7 @@ from scipy import ndimage
 
 from models.base import BandStack, ChangeMap, rescale  # rescale: re-exported, shared by the detectors
 from models.change_class import classify_changed
+from models.compiled import CompiledForest
 from models.features import BAND_SETS, RGB, band_set_for, compute_features, feature_names, feature_radius
 from models.outline import noise_bar, noise_stats, outline_gate, pixel_magnitude, rim_gate
 from pipeline.coreg import MAX_SHIFT_PX, apply_shift, estimate_shift
@@ -149,7 +150,8 @@ class GBMDetector:
         for band_set, info in meta["band_sets"].items():
             if info["features"] != feature_names(band_set, wide):
                 raise ModelError(f"{sidecar}: {band_set} features do not match models/features.py")
-            booster = lgb.Booster(model_file=str(artifacts / info["model"]))
+            model_file = artifacts / info["model"]
+            booster = CompiledForest(model_file, lgb.Booster(model_file=str(model_file)))
             out[band_set] = (booster, float(info["threshold"]))
         outline, band = meta.get("outline_k"), meta.get("outline_band_px")
         return (out, int(meta.get("smooth_px", 1)), wide, None if outline is None else float(outline),
