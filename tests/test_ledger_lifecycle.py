@@ -280,3 +280,21 @@ def test_legality_precheck_explains_approvals(ledger: Ledger) -> None:
     small = leads_gdf([square(500, 0, 50.0)], approvals=approvals, approved_share=0.9, unapproved_area_m2=250.0)
     code2 = ledger.record_run(run_record(n=1), small, None).created[0]
     assert ledger.get_lead(code2)["legality"]["remainder_exceeds_mmu"] is False
+
+
+def test_patrol_times_are_instants_whatever_the_clock_says(ledger: Ledger) -> None:
+    """A patrol entered in China time (UTC+8) in the evening is on that China day: SQLite keeps
+    only wall times, so the ledger stores UTC and the sheet converts back (both backends)."""
+    from datetime import timedelta
+
+    from pipeline.web.field import CHINA, patrols_on
+
+    zone = leads_gdf([square(-10, -10, 400.0)]).to_crs(4326).geometry.iloc[0]
+    ledger.add_patrol_zone(code="JN-02", geometry=zone, level=1, persons="wang,zhao", by="admin")
+    day = date(2026, 12, 1)
+    for hh, d in ((0, day), (21, day), (23, day - timedelta(days=1)), (8, day + timedelta(days=1))):
+        ledger.add_patrol(started_at=datetime(d.year, d.month, d.day, hh, 30, tzinfo=CHINA),
+                          personnel="wang,zhao", by="wang", zone_code="JN-02")
+    shown = patrols_on(ledger, "JN-02", day)
+    assert [p["started_at"].strftime("%Y-%m-%d %H:%M %z") for p in shown] == [
+        "2026-12-01 00:30 +0800", "2026-12-01 21:30 +0800"]

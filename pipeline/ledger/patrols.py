@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,18 @@ def zone_for(conn: Connection, geom: BaseGeometry) -> dict[str, Any] | None:
     return best
 
 
+def as_utc(dt: datetime | None) -> datetime | None:
+    """An instant as an aware UTC datetime; naive values are read as UTC.
+
+    The ledger keeps instants in UTC. SQLite keeps only the wall time of what it is given
+    (``DateTime(timezone=True)`` drops the offset there), so a time written with +08:00 would
+    read back 8 hours off and fall outside UTC day bounds; PostgreSQL converts either way.
+    """
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
 def add_patrol(conn: Connection, *, started_at: datetime, personnel: list[str] | str, by: str,
                ended_at: datetime | None = None, route: BaseGeometry | None = None,
                zone_code: str | None = None, lead_codes: list[str] | None = None,
@@ -128,7 +140,7 @@ def add_patrol(conn: Connection, *, started_at: datetime, personnel: list[str] |
         if conn.execute(select(Lead.id).where(Lead.code == code)).first() is None:
             raise LedgerError(code, "no such lead")
     zero = not codes and not (situation or "").strip()
-    values = dict(patrol_zone_id=zone_id, started_at=started_at, ended_at=ended_at, personnel=people,
+    values = dict(patrol_zone_id=zone_id, started_at=as_utc(started_at), ended_at=as_utc(ended_at), personnel=people,
                   route_wkb=None if route is None else shapely.to_wkb(route), project=project,
                   party=party, location=location, situation=situation, stop_measures=stop_measures,
                   effect=effect, follow_up=follow_up, lead_codes=codes, zero_report=zero,

@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import Connection, select
 
 from pipeline.errors import LedgerError
-from pipeline.ledger.patrols import add_patrol
+from pipeline.ledger.patrols import add_patrol, as_utc
 from pipeline.ledger.schema_work import Patrol, PatrolZone
 from pipeline.web.access import lead_for, visible_zone_codes
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
@@ -50,10 +50,13 @@ def attachment(code: str, aid: int, user: User = Depends(page_user),
     return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
 
 
+CHINA = timezone(timedelta(hours=8))
+
+
 def patrols_on(ledger: Any, zone: str, day: date) -> list[dict[str, Any]]:
-    """Patrols recorded for responsibility zone ``zone`` that started on ``day`` (UTC+8 day
-    boundaries are close enough here: the sheet shows them as a reminder, not as the record)."""
-    start = datetime.combine(day, time.min, tzinfo=timezone.utc) - timedelta(hours=8)
+    """Patrols recorded for responsibility zone ``zone`` that started on ``day`` in China time
+    (UTC+8), with their times in China time. The ledger stores instants in UTC."""
+    start = datetime.combine(day, time.min, tzinfo=CHINA).astimezone(timezone.utc)
 
     def read(conn: Connection) -> list[dict[str, Any]]:
         zid = conn.execute(select(PatrolZone.id).where(PatrolZone.code == zone)).scalar()
@@ -63,7 +66,12 @@ def patrols_on(ledger: Any, zone: str, day: date) -> list[dict[str, Any]]:
                                                  Patrol.started_at >= start,
                                                  Patrol.started_at < start + timedelta(days=1))
                             .order_by(Patrol.started_at)).mappings()
-        return [{k: v for k, v in dict(r).items() if k != "route_wkb"} for r in rows]
+        out = [{k: v for k, v in dict(r).items() if k != "route_wkb"} for r in rows]
+        for p in out:
+            for k in ("started_at", "ended_at"):
+                if p.get(k) is not None:
+                    p[k] = as_utc(p[k]).astimezone(CHINA)
+        return out
 
     return ledger.read(read)
 

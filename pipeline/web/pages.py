@@ -6,7 +6,7 @@ attachment functions in one write transaction, so it lands in the event record o
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from pipeline.web.access import (
     visible_zone_codes,
 )
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
-from pipeline.web.field import patrols_on, personnel_text
+from pipeline.web.field import CHINA, patrols_on, personnel_text
 from pipeline.web.i18n import LANG_COOKIE, class_label, class_labels, lang_of, translator
 from pipeline.web.imagery import overlays_at
 from pipeline.web.sheet import order_route, to_gpx, to_kml
@@ -146,8 +146,6 @@ def dispatch(code: str, request: Request, assignee: str = Form(...), csrf_token:
         return _back(code, exc.problem)
     return _back(code)
 
-
-CHINA = timezone(timedelta(hours=8))
 
 
 def _when(value: str | None) -> datetime | None:
