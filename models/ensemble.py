@@ -11,7 +11,10 @@ by ``landpatrol train cv-ensemble`` (:mod:`pipeline.evaluate.ensemblecv`, models
 
 Scene fit: gbm's scene parameters at the top level (so the driver's full-resolution
 ``shift`` re-estimate reaches gbm) and cva's under ``"cva"``. Window-invariant given gbm's
-halo (cva is per-pixel). The class is gbm's where gbm calls the pixel changed, else cva's.
+halo (cva is per-pixel). The class is cva's: both use the same rules
+(:mod:`models.change_class`), and cva's reduced-major-axis normalisation of the after date is
+the steadier input (gbm's least-squares gain can be pulled well below 1 by noisy, low-contrast
+scenes, which makes NDVI-based rules flicker on a roof's pixels).
 """
 from __future__ import annotations
 
@@ -88,6 +91,6 @@ class EnsembleDetector:
         c = self.cva.detect(before, after, valid, scene["cva"])
         constant = float(self.constants[self.gbm.band_set(set(scene["roles"]))])
         score = np.where(valid, combine(g.score, c.score, self.mode, constant), np.float32(0)).astype(np.float32)
-        cls = np.where(g.change_class != ChangeClass.NONE, g.change_class, c.change_class).astype(np.uint8)
+        cls = np.asarray(c.change_class, np.uint8).copy()
         cls[(score <= 0) | ~valid] = ChangeClass.NONE
         return ChangeMap(score=score, change_class=cls)

@@ -1,4 +1,4 @@
-"""Detectors by name. ``get_detector(None)`` gives the default of ``landpatrol run``.
+"""Detectors by name. ``get_detector(None, pixel_size_m)`` gives the default of ``landpatrol run``.
 
 ``auto`` is not a detector of its own: it names a detector by the pair's pixel size
 (:func:`auto_choice`), and the run records that one (name and version).
@@ -10,24 +10,22 @@ from collections.abc import Callable
 from models.base import Detector
 from pipeline.errors import ConfigError
 
-# cva (1.1) stays the default (models/README.md, "Default detector" and session 3): gbm v3 scores
-# higher held out at 10 m and finer but draws each object 3-5 px too wide (+70 % on a 30 x 30 px
-# roof), so an approved construction sticks out of its approval and becomes a lead; the rim
-# check that fixes that (gbm v4b) lost 0.09 F1 on the sub-metre samples and failed its rule.
-DEFAULT_DETECTOR = "cva"
+# The default is `auto` (models/README.md, "Session 3 decision"): at 15 m or finer the cva+gbm
+# ensemble (gate) beats cva held out on OSCD, the aerial pairs and the sub-metre samples and still
+# draws outlines the product can use (gbm alone draws objects 3-5 px too wide, so an approved roof
+# would stick out of its approval and become a lead); on 30 m Landsat (Nanjing) cva wins.
+DEFAULT_DETECTOR = "auto"
 AUTO = "auto"
 FINE_PIXEL_LIMIT_M = 15.0
-"""``--detector auto`` takes the trained ``gbm`` for pixels this fine or finer (or of unknown size: pictures)
-and ``cva`` for coarser ones. gbm was trained on 10 m Sentinel-2 and 1.5 m aerial pixels and wins
-held out on every study at 10 m or finer (OSCD, aerial pairs, ``samples/``); its context features
-span fixed pixel counts, so at 30 m (Landsat) they cover 9x the ground it learned from, and there
-``cva`` wins (Nanjing). 15 m is the geometric middle of 10 m and 30 m, not a tuned value
-(models/README.md, "a default chosen by pixel size")."""
+"""``auto`` takes the ``ensemble`` for pixels this fine or finer (or of unknown size: pictures)
+and ``cva`` for coarser ones. Its trained half (gbm) learned from 10 m Sentinel-2 and 1.5 m
+aerial pixels; its context features span fixed pixel counts, so at 30 m (Landsat) they cover 9x
+the ground it learned from. 15 m is the geometric middle of 10 m and 30 m, not a tuned value."""
 
 
 def auto_choice(pixel_size_m: float | None) -> str:
     """The detector ``auto`` stands for at this pixel size (metres; None = unknown)."""
-    return "gbm" if pixel_size_m is None or pixel_size_m <= FINE_PIXEL_LIMIT_M else "cva"
+    return "ensemble" if pixel_size_m is None or pixel_size_m <= FINE_PIXEL_LIMIT_M else "cva"
 
 
 def _cva() -> Detector:

@@ -86,7 +86,7 @@ def _detect(tmp_path: Path, use_cloud: bool, detector=None):
     return det, changed, np.round(clp * 100) >= 40  # the tile convention: probability >= 40 is cloud
 
 
-@pytest.mark.parametrize("name", ["cva", "irmad", "gbm"])
+@pytest.mark.parametrize("name", ["cva", "irmad", "gbm", "ensemble"])
 def test_cloudy_date_raises_no_change_under_its_clouds(tmp_path: Path, name: str) -> None:
     from models.registry import get_detector
 
@@ -157,7 +157,7 @@ def test_class_rules_never_call_farmland_seasons_construction(pair: int) -> None
         assert lost.mean() > 0.3, (d0, d1)
 
 
-@pytest.mark.parametrize("name", ["cva", "irmad", "gbm"])
+@pytest.mark.parametrize("name", ["cva", "irmad", "gbm", "ensemble"])
 @pytest.mark.parametrize("pair", range(len(GREEN_UP) + len(HARVEST)))
 def test_classical_detectors_raise_no_construction_on_farmland_seasons(pair: int, name: str) -> None:
     from models.registry import get_detector

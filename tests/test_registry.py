@@ -15,12 +15,14 @@ from pipeline.evaluate.images import pixel_size_m
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-def test_default_is_cva_and_auto_is_offered() -> None:
-    assert DEFAULT_DETECTOR == "cva" and get_detector().name == "cva"
+def test_default_is_auto() -> None:
+    assert DEFAULT_DETECTOR == "auto"
+    assert get_detector(None, 10.0).name == "ensemble" and get_detector(None, 30.0).name == "cva"
     assert {"auto", "cva", "gbm", "irmad", "ensemble"} <= set(available_detectors())
 
 
-@pytest.mark.parametrize("size,expected", [(0.5, "gbm"), (10.0, "gbm"), (15.0, "gbm"), (30.0, "cva"), (None, "gbm")])
+@pytest.mark.parametrize("size,expected", [(0.5, "ensemble"), (10.0, "ensemble"), (15.0, "ensemble"),
+                                           (30.0, "cva"), (None, "ensemble")])
 def test_auto_goes_by_pixel_size(size: float | None, expected: str) -> None:
     assert auto_choice(size) == expected
     assert get_detector("auto", size).name == expected
@@ -63,7 +65,8 @@ def test_runner_resolves_auto_on_the_pair_grid(tmp_path: Path) -> None:
 
     scene = make_scene(tmp_path / "scene")  # 10 m
     request = dict(before=scene.before, after=scene.after, zones=scene.zones)
-    assert plan_pair(PairRequest(**request, detector="auto")).detector.name == "gbm"
-    assert plan_pair(PairRequest(**request)).detector.name == "cva"
+    assert plan_pair(PairRequest(**request, detector="auto")).detector.name == "ensemble"
+    assert plan_pair(PairRequest(**request)).detector.name == "ensemble"  # the default is auto
+    assert plan_pair(PairRequest(**request, detector="cva")).detector.name == "cva"
     with pytest.raises(ConfigError, match="--detector"):
         plan_pair(PairRequest(**request, detector="nope"))

@@ -12,8 +12,8 @@ from pipeline.cli.main import evaluate_app
 if TYPE_CHECKING:
     from pipeline.evaluate.runner import PostProcess
 
-DetectorOpt = typer.Option(None, "--detector", help="cva (default), gbm, irmad, ensemble, auto (gbm at 15 m "
-                           "or finer and for pictures, cva coarser) or naive (CVA + Otsu).")
+DetectorOpt = typer.Option(None, "--detector", help="auto (default: ensemble at 15 m or finer and for pictures, "
+                           "cva coarser), cva, gbm, irmad, ensemble or naive (CVA + Otsu).")
 JsonOpt = typer.Option(..., "--json", help="Write the JSON record here.", dir_okay=False)
 ThresholdOpt = typer.Option(None, "--threshold", help="Override the detector's score threshold.")
 RawOpt = typer.Option(False, "--raw", help="Score the pixel mask as is, without the product's clean-up "
