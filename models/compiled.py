@@ -44,7 +44,7 @@ class CompiledForest:
 
     @property
     def backend(self) -> str:
-        return "lightgbm" if self._failed or not self._ensure() else "lleaves"
+        return "lleaves" if self._ensure() else "lightgbm"
 
     def _ensure(self) -> bool:
         if self._model is not None:

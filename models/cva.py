@@ -18,8 +18,8 @@ exactly 0.5 at ``m = m0`` (the default ``threshold``), -> 1 for large changes. `
 :data:`M0` for multispectral pairs and :data:`M0_RGB` for RGB-only pairs (recorded in the scene).
 
 The class comes from index rules on the before and normalised after reflectance (see
-(:func:`models.change_class.classify`); a class is given wherever ``score > 0`` so that any threshold chosen by the
-caller finds one; the driver keeps it only where the pixel counts as changed.
+:func:`models.change_class.classify`); a class is given wherever ``score > 0`` so that any
+threshold chosen by the caller finds one; the driver keeps it only where the pixel counts as changed.
 """
 from __future__ import annotations
 

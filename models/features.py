@@ -19,7 +19,6 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import ndimage
 
-
 RGB = ("red", "green", "blue")
 EXTRA = ("nir", "swir1", "swir2")
 BAND_SETS: dict[str, tuple[str, ...]] = {"rgb": RGB, "full": RGB + EXTRA}

@@ -79,16 +79,14 @@ def fit_scene_params(before: BandStack, after: BandStack, valid: np.ndarray, cor
         "gain_offset": {r: [round(g, 6), round(o, 6)] for r, (g, o) in gain_offset.items()},
         "scale": scale, "mean": means, "bright_mean": max(float(np.mean(_brightness(b)[ok])), 1e-3),
     }
-    cva = np.sqrt(sum(((a[r] - b[r]) / scale[r]) ** 2 for r in RGB))[ok]
-    scene["cva_ref"] = max(float(np.percentile(cva, 90)), 1e-3)
-    if band_set_for(set(roles)) == "full":
-        cvaf = np.sqrt(sum(((a[r] - b[r]) / scale[r]) ** 2 for r in roles))[ok]
-        scene["cvaf_ref"] = max(float(np.percentile(cvaf, 90)), 1e-3)
-    # per band set: median and MAD of the per-pixel magnitude, for the outline check
-    scene["pixel_noise"] = {
-        bs: noise_stats(pixel_magnitude(b, a, BAND_SETS[bs], scale)[ok])
-        for bs in BAND_SETS if all(r in roles for r in BAND_SETS[bs])
-    }
+    # per band set the tile has: the per-pixel change magnitude, whose 90th percentile scales
+    # the CVA features and whose median / MAD are the outline check's noise
+    mags = {bs: pixel_magnitude(b, a, BAND_SETS[bs], scale)[ok]
+            for bs in BAND_SETS if all(r in roles for r in BAND_SETS[bs])}
+    scene["cva_ref"] = max(float(np.percentile(mags["rgb"], 90)), 1e-3)
+    if "full" in mags:
+        scene["cvaf_ref"] = max(float(np.percentile(mags["full"], 90)), 1e-3)
+    scene["pixel_noise"] = {bs: noise_stats(m) for bs, m in mags.items()}
     return scene
 
 

@@ -147,7 +147,6 @@ def dispatch(code: str, request: Request, assignee: str = Form(...), csrf_token:
     return _back(code)
 
 
-
 def _when(value: str | None) -> datetime | None:
     """A ``datetime-local`` form value; without a zone it is the team's clock (China time)."""
     if not value:
