@@ -1,0 +1,1 @@
+"""Printed outputs of the ledger: PDF rendering (pdf.py), periodic reports, charts."""
