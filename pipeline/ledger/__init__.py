@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.codes import pair_key, region_prefix
-from pipeline.ledger.events import ChainReport
+from pipeline.ledger.events import ChainHead, ChainReport
 from pipeline.ledger.lifecycle import OUTCOMES, STATES, TransitionError
 from pipeline.ledger.queries import LEAD_FRAME_COLUMNS
 from pipeline.ledger.records import RunOutcome, RunRecord
@@ -16,7 +16,7 @@ from pipeline.ledger.stats import Stats
 from pipeline.ledger.store import Ledger
 
 __all__ = [
-    "LEAD_FRAME_COLUMNS", "OUTCOMES", "SOURCES", "STATES", "ChainReport", "Ledger", "Reported",
+    "LEAD_FRAME_COLUMNS", "OUTCOMES", "SOURCES", "STATES", "ChainHead", "ChainReport", "Ledger", "Reported",
     "RunOutcome", "RunRecord", "Stats", "TransitionError", "WorkCalendar", "pair_key",
     "region_prefix",
 ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from pipeline.ledger.codes import canonical_json
 from pipeline.ledger.schema import Event
@@ -59,6 +59,31 @@ class ChainReport:
     @property
     def ok(self) -> bool:
         return self.broken_id is None
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last event of the chain: its id, its hash and how many events the chain holds.
+
+    An empty chain's head is the genesis (``event_id`` 0, hash :data:`GENESIS`, 0 events).
+    Printed in reports and dossiers so a reader can later check nothing before it changed.
+    """
+
+    event_id: int
+    hash: str
+    events: int
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} ({self.events} events), hash {self.hash}"
+
+
+def chain_head(conn: Connection) -> ChainHead:
+    """The :class:`ChainHead` of the ledger behind ``conn``."""
+    last = conn.execute(select(Event.id, Event.hash).order_by(Event.id.desc()).limit(1)).first()
+    if last is None:
+        return ChainHead(0, GENESIS, 0)
+    count = conn.execute(select(func.count()).select_from(Event)).scalar_one()
+    return ChainHead(int(last[0]), str(last[1]), int(count))
 
 
 def verify_chain(conn: Connection) -> ChainReport:

@@ -18,7 +18,13 @@ from pipeline.errors import LedgerError
 from pipeline.ledger import engine as eng
 from pipeline.ledger import migrate, patrols, recording
 from pipeline.ledger.calendar import WorkCalendar
-from pipeline.ledger.events import ChainReport, history, verify_chain
+from pipeline.ledger.events import (
+    ChainHead,
+    ChainReport,
+    chain_head,
+    history,
+    verify_chain,
+)
 from pipeline.ledger.intake import frame_rows
 from pipeline.ledger.lifecycle import apply_transition
 from pipeline.ledger.overdue import overdue_leads
@@ -145,6 +151,10 @@ class Ledger:
     def verify(self) -> ChainReport:
         """Recompute the event hash chain; ``report.broken_id`` names the first bad event."""
         return self.read(verify_chain)
+
+    def chain_head(self) -> ChainHead:
+        """The last event of the chain (genesis when empty): id, hash and event count."""
+        return self.read(chain_head)
 
     def overdue(self, today: date | None = None) -> list[dict[str, Any]]:
         return self.read(lambda c: overdue_leads(c, today or date.today(), self.calendar))
