@@ -76,11 +76,16 @@ class ColumnMap:
     zone_types: Mapping[str, str] = field(default_factory=dict)
     levels: Mapping[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def standard_columns(cls) -> tuple[str, ...]:
+        """The standard columns a map may name (subclasses for other layers override this)."""
+        return ZONE_COLUMNS + APPROVAL_COLUMNS
+
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.columns) - set(ZONE_COLUMNS) - set(APPROVAL_COLUMNS))
+        known = self.standard_columns()
+        unknown = sorted(set(self.columns) - set(known))
         if unknown:
-            raise ValueError(f"unknown standard column(s) {unknown}; "
-                             f"known: {list(ZONE_COLUMNS + APPROVAL_COLUMNS)}")
+            raise ValueError(f"unknown standard column(s) {unknown}; known: {list(known)}")
         bad = sorted({v for v in self.zone_types.values() if v not in ZONE_TYPES})
         if bad:
             raise ValueError(f"zone_types maps to unknown type(s) {bad}; allowed: {list(ZONE_TYPES)}")
@@ -94,8 +99,9 @@ class ColumnMap:
         return {**DEFAULT_LEVEL_ALIASES, **{str(k).strip(): int(v) for k, v in self.levels.items()}}
 
 
-def load_column_map(path: str | PathLike[str]) -> ColumnMap:
-    """Read a column map from YAML or JSON (top-level keys ``columns``, ``zone_types``, ``levels``)."""
+def load_column_map(path: str | PathLike[str], kind: type[ColumnMap] = ColumnMap) -> ColumnMap:
+    """Read a column map from YAML or JSON (top-level keys ``columns``, ``zone_types``, ``levels``);
+    ``kind`` is the map class (its standard columns), :class:`ColumnMap` for zones/approvals."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(p, "column map file not found")
@@ -112,7 +118,7 @@ def load_column_map(path: str | PathLike[str]) -> ColumnMap:
     if not all(isinstance(v, dict) for v in parts.values()):
         raise ConfigError(p, "columns, zone_types and levels must each be a mapping")
     try:
-        return ColumnMap(columns={str(k): str(v) for k, v in parts["columns"].items()},
+        return kind(columns={str(k): str(v) for k, v in parts["columns"].items()},
                          zone_types={str(k): str(v) for k, v in parts["zone_types"].items()},
                          levels={str(k): int(v) for k, v in parts["levels"].items()})
     except (TypeError, ValueError) as exc:

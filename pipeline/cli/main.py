@@ -30,7 +30,7 @@ def _register() -> None:
     # Importing a command module registers its commands on the apps above.
     import importlib
 
-    for name in ("run", "monitor", "demo", "schedule", "leads", "ledger", "evaluate", "train", "serve", "users"):
+    for name in ("run", "monitor", "demo", "schedule", "leads", "ledger", "evaluate", "train", "serve", "users", "review"):
         try:
             importlib.import_module(f"pipeline.cli.{name}")
         except ModuleNotFoundError as exc:  # a command group not built yet

@@ -19,7 +19,7 @@ LEAD_FRAME_COLUMNS = [
     "centroid_lat", "zone_level", "zones", "approvals", "approved_share", "unapproved_area_m2",
     "priority", "priority_score", "first_run_id", "last_run_id", "assignee", "outcome",
     "personnel", "stop_measure", "notice_no", "case_no", "verified_on", "report_due",
-    "reported_on", "closed_on",
+    "reported_on", "closed_on", "sources", "patch_nos",
 ]
 
 

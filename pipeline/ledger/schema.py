@@ -137,6 +137,9 @@ class Lead(BBoxMixin, Base):
     reported_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
     status_changed_on: Mapped[date | None] = mapped_column(Date)
+    # satellite inspection (revision 0006): every source that brought the lead, patch numbers
+    sources: Mapped[list[Any] | None] = mapped_column(JSON)
+    patch_nos: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class LeadObservation(Base):
@@ -193,3 +196,4 @@ class Event(Base):
 # The lifecycle's tables live in their own module; importing it here keeps Base.metadata whole.
 from pipeline.ledger import schema_work as _schema_work  # noqa: E402,F401
 from pipeline.ledger import schema_accounts as _schema_accounts  # noqa: E402,F401
+from pipeline.ledger import schema_inspection as _schema_inspection  # noqa: E402,F401

@@ -109,3 +109,4 @@ class Attachment(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     kind: Mapped[str] = mapped_column(String(20))
     recorded_by: Mapped[str] = mapped_column(String(100))
+    bearing: Mapped[float | None] = mapped_column(Float)  # degrees from north (revision 0006)

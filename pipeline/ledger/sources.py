@@ -24,6 +24,8 @@ from pipeline.ledger.recording import assignment, insert_observation
 from pipeline.ledger.schema import Lead
 
 SOURCES = ("imagery", "drone", "patrol", "hotline", "informant", "media", "referral")
+#: leads opened by an issued patch of the annual satellite inspection (not a report: see review)
+INSPECTION_SOURCE = "satellite_inspection"
 MERGE_RADIUS_M = 30.0  # a point report within this distance of a lead is about that lead
 
 
@@ -67,19 +69,30 @@ def report_lead(conn: Connection, *, region: str, source: str, geometry: BaseGeo
                      after={"seen_count": lead.seen_count + 1, "source": source,
                             "reported_on": reported_on, "description": description})
         return Reported(lead.code, True)
-    code = allocate_code(conn, region, reported_on.year)
+    code = create_lead(conn, region=region, source=source, geom=geom, area_m2=area,
+                       seen_on=reported_on, by=by, row=row, now=now,
+                       extra={"description": description, "party": party})
+    return Reported(code, False)
+
+
+def create_lead(conn: Connection, *, region: str, source: str, geom: BaseGeometry, area_m2: float,
+                seen_on: date, by: str, row: PatchRow, now: datetime,
+                extra: dict[str, Any] | None = None) -> str:
+    """A new lead of a non-imagery ``source`` at ``geom`` (EPSG:4326) with its first
+    observation and ``created`` event; returns its code. ``extra``: more lead columns."""
+    code = allocate_code(conn, region, seen_on.year)
     c = geom.centroid
     values: dict[str, Any] = dict(
         code=code, region=region, status="new", source=source, geom_wkb=shapely.to_wkb(geom),
-        **bbox(geom), area_m2=area, area_mu=m2_to_mu(area), first_seen=reported_on,
-        last_seen=reported_on, seen_count=1, centroid_lon=c.x, centroid_lat=c.y, zones=[],
-        approvals=[], approved_share=0.0, description=description, party=party,
-        created_at=now, updated_at=now, **assignment(conn, geom),
+        **bbox(geom), area_m2=area_m2, area_mu=m2_to_mu(area_m2), first_seen=seen_on,
+        last_seen=seen_on, seen_count=1, centroid_lon=c.x, centroid_lat=c.y, zones=[],
+        approvals=[], approved_share=0.0, created_at=now, updated_at=now,
+        **assignment(conn, geom), **(extra or {}),
     )
     new_id = conn.execute(insert(Lead).values(**values).returning(Lead.id)).scalar_one()
-    insert_observation(conn, new_id, None, reported_on, row, source=source)
+    insert_observation(conn, new_id, None, seen_on, row, source=source)
     shown = {k: v for k, v in values.items() if k not in ("geom_wkb", "created_at", "updated_at")}
     shown["geometry"] = shapely.to_wkt(geom, rounding_precision=7)
     append_event(conn, entity="lead", entity_id=new_id, lead_code=code, action="created", actor=by,
                  after=shown)
-    return Reported(code, False)
+    return code

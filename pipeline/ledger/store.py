@@ -25,6 +25,7 @@ from pipeline.ledger.events import (
     history,
     verify_chain,
 )
+from pipeline.ledger.inspection_store import InspectionMixin
 from pipeline.ledger.intake import frame_rows
 from pipeline.ledger.lifecycle import apply_transition
 from pipeline.ledger.overdue import overdue_leads
@@ -35,7 +36,7 @@ from pipeline.ledger.sources import MERGE_RADIUS_M, Reported, report_lead
 from pipeline.ledger.stats import Stats, compute_stats
 
 
-class Ledger:
+class Ledger(InspectionMixin):
     """A patrol ledger behind a database URL. Create with :meth:`open`."""
 
     def __init__(self, url: str, engine: Any, calendar: WorkCalendar | None = None) -> None:

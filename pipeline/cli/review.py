@@ -1,0 +1,142 @@
+"""``landpatrol review ...``: the annual satellite inspection (卫片执法) from the command line.
+
+import a batch, reconcile it with the ledger, list what is overdue, export for the national
+system, print dossiers. Bad input is one line naming the file and a non-zero exit; nothing is
+written before everything is checked.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from pipeline.cli.main import app
+from pipeline.cli.options import LedgerOpt, default_ledger_url
+from pipeline.errors import ConfigError, InputError
+
+review_app = typer.Typer(help="The annual satellite inspection (卫片执法): batches of issued patches.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+BatchOpt = typer.Option(..., "--batch", help="The batch's name, e.g. 2024-1.")
+ByOpt = typer.Option("review", "--by", help="Who imports (recorded in the events).")
+
+
+def _open(url: str | None) -> Any:
+    from pipeline.ledger import Ledger
+
+    return Ledger.open(url or default_ledger_url())
+
+
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(option, f"'{value}' is not a YYYY-MM-DD date") from None
+
+
+def due_date(value: str | None, issued_on: date, option: str, calendar: Any) -> date | None:
+    """A due date as ``YYYY-MM-DD`` or ``N`` working days after the issue date (``30wd``)."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text.endswith("wd") and text[:-2].isdigit():
+        return calendar.add_working_days(issued_on, int(text[:-2]))
+    day = _day(value, option)
+    if day < issued_on:
+        raise ConfigError(option, f"{day} is before the issue date {issued_on}")
+    return day
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    for part in sorted(path.parent.glob(path.stem + ".*")) if path.suffix.lower() == ".shp" else [path]:
+        h.update(part.suffix.lower().encode())
+        h.update(part.read_bytes())
+    return h.hexdigest()
+
+
+def _echo_json(value: Any, out: Path | None = None) -> None:
+    text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
+@review_app.command("import")
+def import_cmd(
+    patches: Path = typer.Argument(..., help="Issued patch list: .shp, .gpkg, .geojson, .xlsx, .csv."),
+    batch: str = BatchOpt,
+    issued_on: str = typer.Option(..., "--issued-on", help="Day the ministry issued the batch (YYYY-MM-DD)."),
+    columns: Path | None = typer.Option(None, "--columns", help="Column map (YAML/JSON) for other field names."),
+    region: str | None = typer.Option(None, "--region", help="Region code of the leads (default: "
+                                         "the region of the leads the patches overlap)."),
+    check_due: str | None = typer.Option(None, "--check-due", help="On-site check due: YYYY-MM-DD or Nwd."),
+    evidence_due: str | None = typer.Option(None, "--evidence-due", help="举证 due: YYYY-MM-DD or Nwd."),
+    rectify_due: str | None = typer.Option(None, "--rectify-due", help="Rectification due: YYYY-MM-DD or Nwd."),
+    by: str = ByOpt,
+    ledger: str | None = LedgerOpt,
+) -> None:
+    """Import a batch: each patch joins the lead it overlaps or opens a new one."""
+    from pipeline.ledger.inspection import BatchSpec
+    from pipeline.review.columns import PatchColumnMap
+    from pipeline.review.reading import read_patch_list
+    from pipeline.zones import load_column_map
+
+    day = _day(issued_on, "--issued-on")
+    cmap = load_column_map(columns, PatchColumnMap) if columns else None
+    plist = read_patch_list(patches, cmap)
+    with _open(ledger) as led:
+        cal = led.calendar
+        spec = BatchSpec(name=batch.strip(), issued_on=day, source_path=str(patches),
+                         source_sha256=_sha256(patches), by=by, region=region,
+                         check_due=due_date(check_due, day, "--check-due", cal),
+                         evidence_due=due_date(evidence_due, day, "--evidence-due", cal),
+                         rectify_due=due_date(rectify_due, day, "--rectify-due", cal))
+        if not spec.name:
+            raise ConfigError("--batch", "the batch needs a name")
+        out = led.import_batch(spec, plist.frame)
+    if not out.changed:
+        typer.echo(f"batch {out.batch}: nothing new ({len(out.unchanged)} patch(es) already imported)")
+        return
+    typer.echo(f"batch {out.batch} ({out.region}): {len(out.joined)} patch(es) joined leads, "
+               f"{len(out.created)} opened new leads, {len(out.unchanged)} already imported")
+    for no, code in out.joined:
+        typer.echo(f"  {no} -> {code} (joined)")
+    for no, code in out.created:
+        typer.echo(f"  {no} -> {code} (new lead)")
+
+
+@review_app.command("reconcile")
+def reconcile_cmd(
+    batch: str = BatchOpt,
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the result as JSON here."),
+    misses: Path | None = typer.Option(None, "--misses", help="Write the patches landpatrol had "
+                                          "not found as a layer (.gpkg or .geojson)."),
+    ledger: str | None = LedgerOpt,
+) -> None:
+    """Per patch: did landpatrol have it before the issue date, how many days ahead; totals."""
+    with _open(ledger) as led:
+        doc = led.reconcile(batch)
+        if doc is None:
+            raise InputError(batch, "no such batch")
+        frame = led.batch_patches(batch) if misses else None
+    from pipeline.cli.ledger import _table
+
+    _table(f"batch {batch}, issued {doc['issued_on']}",
+           ["patch_no", "lead_code", "found", "found_on", "days_ahead", "status", "outcome"],
+           [[p["patch_no"], p["lead_code"], "yes" if p["found_by_landpatrol"] else "no",
+             p["found_on"], p["days_ahead"], p["status"], p["outcome"]] for p in doc["patches"]])
+    typer.echo(", ".join(f"{k} {v}" for k, v in doc["totals"].items()))
+    if json_out is not None:
+        _echo_json(doc, json_out)
+    if frame is not None and misses is not None:
+        from pipeline.review.layers import write_misses
+
+        n = write_misses(frame, misses)
+        typer.echo(f"{n} missed patch(es) written to {misses}")

@@ -1,0 +1,38 @@
+"""The satellite-inspection part of the :class:`~pipeline.ledger.store.Ledger` facade."""
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+
+from pipeline.ledger import inspection_queries as iq
+from pipeline.ledger.inspection import BatchSpec, ImportOutcome, import_batch
+
+
+class InspectionMixin:
+    """Methods of :class:`Ledger` for inspection batches (needs ``read`` and ``write``)."""
+
+    def read(self, fn: Any) -> Any:  # pragma: no cover - provided by Ledger
+        raise NotImplementedError
+
+    def write(self, fn: Any) -> Any:  # pragma: no cover - provided by Ledger
+        raise NotImplementedError
+
+    def import_batch(self, spec: BatchSpec, patches: gpd.GeoDataFrame) -> ImportOutcome:
+        """Import an issued batch in one transaction (see :mod:`pipeline.ledger.inspection`)."""
+        return self.write(lambda c: import_batch(c, spec, patches))
+
+    def batch(self, name: str) -> dict[str, Any] | None:
+        return self.read(lambda c: iq.get_batch(c, name))
+
+    def batches(self) -> list[dict[str, Any]]:
+        return self.read(iq.list_batches)
+
+    def batch_patches(self, name: str) -> gpd.GeoDataFrame:
+        """Patches of batch ``name`` with their lead's status, judgment and rectification
+        (:data:`pipeline.ledger.inspection_queries.PATCH_FRAME_COLUMNS`), EPSG:4326."""
+        return self.read(lambda c: iq.batch_patches(c, name))
+
+    def reconcile(self, name: str) -> dict[str, Any] | None:
+        """Per patch: did landpatrol have it first, how many days ahead; totals."""
+        return self.read(lambda c: iq.reconcile(c, name))
