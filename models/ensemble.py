@@ -3,7 +3,7 @@
 Both members give a score that is 0.5 at their own cut: ``g`` (gbm v3: smoothed booster
 probability mapped so the cut chosen by inner CV is 0.5) and ``s`` (cva 1.1: 0.5 at ``m = m0``).
 Two combinations (modes), each with one constant per band set, chosen on training folds only
-by ``landpatrol train cv-ensemble`` (:mod:`pipeline.evaluate.ensemblecv`, models/README.md):
+by ``landpatrol train cv-ensemble`` (:mod:`lab.ensemblecv`, models/README.md):
 
 * ``gate``: ``min(g, rescale(s, tau(f)))``: changed where gbm says changed *and* cva's
   magnitude exceeds ``f * m0`` (``tau(f) = 1 - 2 ** -(f ** 2)``; ``f = 0`` is gbm alone).
@@ -36,7 +36,7 @@ CONSTANTS: dict[str, dict[str, float]] = {
 }
 """Shipped constant per mode and band set (``f`` for gate, ``t`` for geo) for gbm v3, chosen on
 the pooled out-of-fold maps of OSCD (``full``) and the aerial pairs (``rgb``):
-models/results/cv-ensemble-v3.json (v2's were gate 0.4 / 0.5, geo 0.42 / 0.48: cv-ensemble.json)."""
+lab/results/cv-ensemble-v3.json (v2's were gate 0.4 / 0.5, geo 0.42 / 0.48: cv-ensemble.json)."""
 
 DEFAULT_MODE = "gate"
 

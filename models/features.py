@@ -14,7 +14,7 @@ regional change level) and widens the radius to :data:`WIDE_RADIUS`.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -35,6 +35,16 @@ WIDE_RADIUS = max(WIDE_BOXES) // 2
 def feature_radius(wide: bool = False) -> int:
     """Pixels of context one pixel's features depend on (the halo a window needs)."""
     return max(FEATURE_RADIUS, WIDE_RADIUS) if wide else FEATURE_RADIUS
+
+
+def pixel_magnitude(before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray],
+                    roles: Sequence[str], scale: Mapping[str, float]) -> np.ndarray:
+    """Per-pixel change magnitude ``sqrt(sum(((after - before) / scale) ** 2))`` over ``roles``."""
+    total = np.zeros(np.shape(before[roles[0]]), np.float32)
+    for r in roles:
+        d = (np.asarray(after[r], np.float32) - np.asarray(before[r], np.float32)) / np.float32(scale[r])
+        total += d * d
+    return np.sqrt(total)
 
 
 def band_set_for(roles: set[str] | frozenset[str]) -> str:

@@ -22,11 +22,22 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from models.base import BandStack, ChangeMap, rescale  # rescale: re-exported, shared by the detectors
+from models.base import (  # rescale: re-exported, shared by the detectors
+    BandStack,
+    ChangeMap,
+    rescale,
+)
 from models.change_class import classify_changed
 from models.compiled import CompiledForest
-from models.features import BAND_SETS, RGB, band_set_for, compute_features, feature_names, feature_radius
-from models.outline import noise_bar, noise_stats, outline_gate, pixel_magnitude, rim_gate
+from models.features import (
+    BAND_SETS,
+    RGB,
+    band_set_for,
+    compute_features,
+    feature_names,
+    feature_radius,
+    pixel_magnitude,
+)
 from pipeline.coreg import MAX_SHIFT_PX, apply_shift, estimate_shift
 from pipeline.errors import ModelError
 from pipeline.radiometry import apply_normalisation, fit_normalisation
@@ -80,13 +91,12 @@ def fit_scene_params(before: BandStack, after: BandStack, valid: np.ndarray, cor
         "scale": scale, "mean": means, "bright_mean": max(float(np.mean(_brightness(b)[ok])), 1e-3),
     }
     # per band set the tile has: the per-pixel change magnitude, whose 90th percentile scales
-    # the CVA features and whose median / MAD are the outline check's noise
+    # the CVA features
     mags = {bs: pixel_magnitude(b, a, BAND_SETS[bs], scale)[ok]
             for bs in BAND_SETS if all(r in roles for r in BAND_SETS[bs])}
     scene["cva_ref"] = max(float(np.percentile(mags["rgb"], 90)), 1e-3)
     if "full" in mags:
         scene["cvaf_ref"] = max(float(np.percentile(mags["full"], 90)), 1e-3)
-    scene["pixel_noise"] = {bs: noise_stats(m) for bs, m in mags.items()}
     return scene
 
 
@@ -119,30 +129,29 @@ class GBMDetector:
 
     def __init__(self, boosters: Mapping[str, tuple[Any, float]] | None = None, version: str = DEFAULT_VERSION,
                  artifacts: Path = ARTIFACTS, num_threads: int = 0, smooth_px: int = SMOOTH_PX,
-                 wide: bool = False, outline_k: float | None = None, outline_band_px: int | None = None) -> None:
+                 wide: bool = False) -> None:
         self.version = version
         self.num_threads = num_threads
         self.smooth_px = smooth_px
         self.wide = wide
-        self.outline_k = outline_k
-        self.outline_band_px = outline_band_px
-        if boosters is None:  # the sidecar's settings; an outline check asked for here wins over it
-            boosters, self.smooth_px, self.wide, k, band = self._load(artifacts, version)
-            self.outline_k = outline_k if outline_k is not None else k
-            self.outline_band_px = outline_band_px if outline_band_px is not None else band
+        if boosters is None:  # the sidecar's settings
+            boosters, self.smooth_px, self.wide = self._load(artifacts, version)
         self._boosters = dict(boosters)
-        # features + sub-pixel shift + bilinear neighbour + the smoothing box (+ the rim erosion)
-        self.halo = (feature_radius(self.wide) + int(np.ceil(MAX_SHIFT_PX)) + 1 + self.smooth_px // 2
-                     + ((self.outline_band_px or 0) if self.outline_k is not None else 0))
+        # features + sub-pixel shift + bilinear neighbour + the smoothing box
+        self.halo = feature_radius(self.wide) + int(np.ceil(MAX_SHIFT_PX)) + 1 + self.smooth_px // 2
 
     @staticmethod
-    def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int, bool, float | None, int | None]:
+    def _load(artifacts: Path, version: str, outline_ok: bool = False) -> tuple[dict[str, tuple[Any, float]], int, bool]:
+        """Boosters, smoothing width and wide flag from the sidecar; an outline-check sidecar (a
+        rejected experiment) only when ``outline_ok`` (lab/outline.py)."""
         import lightgbm as lgb
 
         sidecar = artifacts / f"gbm-{version}.json"
         if not sidecar.is_file():
             raise ModelError(f"{sidecar}: model sidecar missing (run `landpatrol train gbm`)")
         meta = json.loads(sidecar.read_text())
+        if meta.get("outline_k") is not None and not outline_ok:
+            raise ModelError(f"{sidecar}: an outline-check model (a rejected experiment, see lab/outline.py)")
         wide = bool(meta.get("wide", False))
         out = {}
         for band_set, info in meta["band_sets"].items():
@@ -151,9 +160,12 @@ class GBMDetector:
             model_file = artifacts / info["model"]
             booster = CompiledForest(model_file, lgb.Booster(model_file=str(model_file)))
             out[band_set] = (booster, float(info["threshold"]))
-        outline, band = meta.get("outline_k"), meta.get("outline_band_px")
-        return (out, int(meta.get("smooth_px", 1)), wide, None if outline is None else float(outline),
-                None if band is None else int(band))
+        return out, int(meta.get("smooth_px", 1)), wide
+
+    def adjust(self, score: np.ndarray, before: Mapping[str, np.ndarray], after: Mapping[str, np.ndarray],
+               scene: Mapping[str, Any], band_set: str) -> np.ndarray:
+        """Hook on the score before the cut (identity; experiments in lab/ override it)."""
+        return score
 
     def band_set(self, roles: set[str]) -> str:
         wanted = band_set_for(roles)
@@ -168,13 +180,6 @@ class GBMDetector:
         feats, b, a = scene_features(before, after, scene, band_set, self.wide)
         prob = probability_map(booster, feats, valid, self.smooth_px, self.num_threads)
         score = np.where(valid, rescale(prob, cut), np.float32(0.0)).astype(np.float32)
-        if self.outline_k is not None:
-            noise = scene.get("pixel_noise", {}).get(band_set)
-            if noise is None:
-                raise ModelError(f"gbm {self.version}: scene lacks pixel_noise[{band_set!r}] (fit_scene of an older version?)")
-            m = pixel_magnitude(b, a, BAND_SETS[band_set], scene["scale"])
-            bar = noise_bar(noise, self.outline_k)
-            score = (outline_gate(score, m, bar) if self.outline_band_px is None
-                     else rim_gate(score, m, bar, self.outline_band_px, self.threshold))
+        score = self.adjust(score, b, a, scene, band_set)
         changed = score > self.threshold
         return ChangeMap(score=score, change_class=classify_changed(b, a, changed))

@@ -6,13 +6,12 @@ import json
 import numpy as np
 import pytest
 
+from lab.gbm_train import build_table, fit_model
 from models.base import Detector
 from models.cva import CVADetector
 from models.ensemble import EnsembleDetector, combine, cva_cut
 from models.gbm import GBMDetector
 from models.registry import available_detectors
-from models.train import build_table, fit_model
-from pipeline.evaluate.ensemblecv import GRIDS, Scored, choose, confusion, sweep
 from pipeline.evaluate.metrics import Confusion
 from pipeline.evaluate.runner import PostProcess, run_pair
 from tests.test_gbm import assert_window_invariant, synthetic_pair
@@ -75,21 +74,6 @@ def test_gate_nests_masks_and_zero_is_gbm(tiny_gbm: GBMDetector) -> None:
 @pytest.mark.parametrize("mode", ["gate", "geo"])
 def test_window_invariant_given_halo(tiny_gbm: GBMDetector, mode: str) -> None:
     assert_window_invariant(EnsembleDetector(gbm=tiny_gbm, mode=mode, constants={"rgb": 0.5}))
-
-
-def test_choose_picks_best_pooled_constant_and_sweep_scores_cleaned_masks() -> None:
-    rng = np.random.default_rng(1)
-    label = np.zeros((60, 60), bool)
-    label[10:30, 10:30] = True
-    g = np.where(label, 0.9, 0.7).astype(np.float32)          # gbm flags everything
-    s = np.where(label, 0.9, rng.random(label.shape) * 0.2).astype(np.float32)  # cva only the roof
-    im = Scored(g, s, np.ones_like(label), label, None)
-    table = sweep(im, "gate", PostProcess())
-    assert len(table) == len(GRIDS["gate"])
-    assert table[0].f1 < 0.5  # f = 0: gbm alone, everything flagged
-    i, f1 = choose([table])
-    assert f1 == pytest.approx(1.0) and GRIDS["gate"][i] > 0
-    assert confusion(combine(g, s, "gate", GRIDS["gate"][i]), im, PostProcess()).fp == 0
 
 
 def test_default_cva_member_is_cva() -> None:

@@ -1,8 +1,13 @@
 """``landpatrol train gbm|cv|select|cv-cva|cv-ensemble``: train the shipped GBM detector, choose its
-configuration by nested CV, or cross-validate gbm, cva or the ensemble honestly."""
+configuration by nested CV, or cross-validate gbm, cva or the ensemble honestly.
+
+A thin entry point: the training and cross-validation code lives in the top-level ``lab/``
+folder of a source checkout (it is not installed with the package); run these commands from
+the checkout's root. Without it they exit with status 2 and say so."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -12,6 +17,26 @@ train_app = typer.Typer(help="Train detectors on labelled data (seeded, reproduc
 app.add_typer(train_app, name="train")
 
 DataOpt = typer.Option(Path("../shared/data"), "--data", help="Folder holding oscd/ and aerial/.")
+
+
+def lab(module: str) -> Any:
+    """``lab.<module>`` from the source checkout, or :class:`ConfigError` saying where it lives."""
+    import importlib
+    import sys
+
+    from pipeline.errors import ConfigError
+
+    for root in (Path(__file__).resolve().parents[2], Path.cwd()):  # an editable install's checkout, or cwd
+        if (root / "lab" / "__init__.py").is_file() and str(root) not in sys.path:
+            sys.path.append(str(root))
+            break
+    try:
+        return importlib.import_module(f"lab.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("lab", f"lab.{module}"):
+            raise
+        raise ConfigError("landpatrol train", "needs the lab/ folder of a source checkout (training code is "
+                          "not installed); run it from the checkout's root") from exc
 
 
 def _check_data(data: Path) -> None:
@@ -25,16 +50,17 @@ def _check_data(data: Path) -> None:
 # Options the cross-validation commands share.
 JsonOpt = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False)
 OnlyOpt = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both.")
-ConfigOpt = typer.Option("v2", "--config", help="Training configuration (models.train.CONFIGS): v2, reg, wide, reg-wide.")
+ConfigOpt = typer.Option("v2", "--config", help="Training configuration (lab/gbm_train.py CONFIGS): v2, reg, wide, reg-wide.")
 
 
-def _config(name: str, smooth_px: int | None = None, outline_k: float | None = None,  # noqa: ANN202 - TrainConfig
+def _config(name: str, smooth_px: int | None = None, outline_k: float | None = None,
             outline_band_px: int | None = None):
     """The named training configuration, optionally with another smoothing width or outline check."""
     import dataclasses
 
-    from models.train import CONFIGS
     from pipeline.errors import ConfigError
+
+    CONFIGS = lab("gbm_train").CONFIGS
 
     if name not in CONFIGS:
         raise ConfigError("--config", f"unknown training configuration {name!r}; known: {', '.join(CONFIGS)}")
@@ -63,7 +89,7 @@ def _odd_width(px: int) -> int:
 
 SmoothOpt = typer.Option(None, "--smooth", help="Override the configuration's probability smoothing width (odd px).")
 OutlineOpt = typer.Option(None, "--outline", help="Outline check: a changed pixel's own change must exceed "
-                          "median + K robust sigmas of the scene (models/outline.py); off by default.")
+                          "median + K robust sigmas of the scene (lab/outline.py, rejected); off by default.")
 OutlineBandOpt = typer.Option(None, "--outline-band", help="Apply the outline check only within this many px "
                               "of an object's edge (its rim).")
 
@@ -79,12 +105,9 @@ def gbm_cmd(
     outline_band: int | None = OutlineBandOpt,
 ) -> None:
     """Train the shipped models (full: OSCD; rgb: OSCD + aerial) and write artifact + sidecar."""
-    from models.train import default_say
-    from pipeline.evaluate.crossval import train_shipped
-
     cfg = _config(config, smooth, outline, outline_band)
     _check_data(data)
-    sidecar = train_shipped(data, out, version, default_say, cfg)
+    sidecar = lab("crossval").train_shipped(data, out, version, lab("gbm_train").default_say, cfg)
     typer.echo(str(sidecar))
 
 
@@ -109,14 +132,12 @@ def cv_cmd(
     outline_band: int | None = OutlineBandOpt,
 ) -> None:
     """OSCD leave-one-city-out and aerial leave-one-pair-out, thresholds by inner CV only."""
-    from models.train import default_say
     from pipeline.cli.evaluate import write_json
-    from pipeline.evaluate.crossval import cross_validate
 
     parts = _studies(only)
     cfg = _config(config, smooth, outline, outline_band)
     _check_data(data)
-    write_json(json_out, cross_validate(data, parts, default_say, cfg))
+    write_json(json_out, lab("crossval").cross_validate(data, parts, lab("gbm_train").default_say, cfg))
 
 
 @train_app.command("select")
@@ -127,11 +148,10 @@ def select_cmd(
 ) -> None:
     """Nested inner-CV scores of a configuration on OSCD (held-out cities never scored)."""
     from pipeline.cli.evaluate import write_json
-    from pipeline.evaluate.selection import select_oscd
 
     cfg = _config(config)
     _check_data(data)
-    write_json(json_out, select_oscd(data, cfg))
+    write_json(json_out, lab("selection").select_oscd(data, cfg))
 
 
 @train_app.command("cv-cva")
@@ -143,12 +163,11 @@ def cv_cva_cmd(
 ) -> None:
     """cva's magnitude cut chosen leave-one-city-out (OSCD) and leave-one-pair-out (aerial)."""
     from pipeline.cli.evaluate import write_json
-    from pipeline.evaluate.cvacv import cross_validate_cva
 
     parts = _studies(only)
     smooth = _odd_width(smooth)
     _check_data(data)
-    write_json(json_out, cross_validate_cva(data, parts, smooth_rgb=smooth))
+    write_json(json_out, lab("cvacv").cross_validate_cva(data, parts, smooth_rgb=smooth))
 
 
 @train_app.command("cv-ensemble")
@@ -162,10 +181,9 @@ def cv_ensemble_cmd(
 ) -> None:
     """The cva+gbm ensemble constant chosen on training folds (gbm fold models as in `train cv`)."""
     from pipeline.cli.evaluate import write_json
-    from models.train import default_say
-    from pipeline.evaluate.ensemblecv import cross_validate_ensemble
 
     parts = _studies(only)
     cfg = _config(config, smooth)
     _check_data(data)
-    write_json(json_out, cross_validate_ensemble(data, parts, cache, default_say, None, cfg))
+    write_json(json_out, lab("ensemblecv").cross_validate_ensemble(data, parts, cache, lab("gbm_train").default_say,
+                                                                    None, cfg))

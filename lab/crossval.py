@@ -17,9 +17,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lab.gbm_train import (
+    SEED,
+    Say,
+    Table,
+    TrainConfig,
+    TrainImage,
+    build_table,
+    default_say,
+    fit_model,
+    oscd_images,
+    pair_images,
+)
 from models.features import feature_names
 from models.gbm import GBMDetector
-from models.train import SEED, Say, Table, TrainConfig, TrainImage, build_table, default_say, fit_model, oscd_images, pair_images
 from pipeline.evaluate.metrics import Confusion, pooled
 from pipeline.evaluate.oscd import evaluate_oscd
 from pipeline.evaluate.pairs import evaluate_pairs
@@ -30,8 +41,12 @@ def _confusion(d: dict[str, Any]) -> Confusion:
 
 
 def _detector(band_set: str, booster: Any, cut: float, config: TrainConfig, version: str) -> GBMDetector:
-    return GBMDetector({band_set: (booster, cut)}, version=version, smooth_px=config.smooth_px, wide=config.wide,
-                       outline_k=config.outline_k, outline_band_px=config.outline_band_px)
+    if config.outline_k is not None:
+        from lab.outline import OutlineGBM
+
+        return OutlineGBM({band_set: (booster, cut)}, version=version, smooth_px=config.smooth_px, wide=config.wide,
+                          outline_k=config.outline_k, outline_band_px=config.outline_band_px)
+    return GBMDetector({band_set: (booster, cut)}, version=version, smooth_px=config.smooth_px, wide=config.wide)
 
 
 def loco_oscd(oscd_root: Path, table: Table, say: Say = default_say, config: TrainConfig = TrainConfig()) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Nested selection of training configurations (pipeline/evaluate/selection.py) on synthetic pairs."""
+"""Nested selection of training configurations (lab/selection.py) on synthetic pairs."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,10 +6,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from lab.gbm_train import CONFIGS, TrainConfig, build_table, fit_model
+from lab.selection import nested_inner_scores
 from models.features import compute_features, feature_names, feature_radius
 from models.gbm import GBMDetector
-from models.train import CONFIGS, TrainConfig, build_table, fit_model
-from pipeline.evaluate.selection import nested_inner_scores
 from tests.test_gbm import synthetic_pair
 
 

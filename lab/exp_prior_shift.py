@@ -2,8 +2,8 @@
 
 Re-run (about 5-7 min per study on one core):
 
-    .venv/bin/python scripts/exp_prior_shift.py oscd
-    .venv/bin/python scripts/exp_prior_shift.py aerial
+    .venv/bin/python -m lab.exp_prior_shift oscd
+    .venv/bin/python -m lab.exp_prior_shift aerial
 
 For each outer group k (never scored), every other group j is predicted whole by a model
 trained without {j, k} (gbm v3's training configuration ``reg``, unsmoothed probabilities);
@@ -21,9 +21,16 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from lab.gbm_train import (
+    CONFIGS,
+    SEED,
+    build_table,
+    oscd_images,
+    pair_images,
+    train_booster,
+)
 from models.features import compute_features
 from models.gbm import probability_map
-from models.train import CONFIGS, SEED, build_table, oscd_images, pair_images, train_booster
 from pipeline.evaluate.metrics import Confusion
 from pipeline.evaluate.runner import PostProcess
 

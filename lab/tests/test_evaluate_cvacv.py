@@ -1,11 +1,11 @@
-"""Leave-one-out choice of cva's magnitude cut (pipeline.evaluate.cvacv), on exact counts."""
+"""Leave-one-out choice of cva's magnitude cut (lab.cvacv), on exact counts."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from lab.cvacv import cut_to_threshold, leave_one_out, sweep
 from models.cva import CVADetector
-from pipeline.evaluate.cvacv import cut_to_threshold, leave_one_out, sweep
 from pipeline.evaluate.metrics import Confusion
 from pipeline.evaluate.runner import PostProcess
 

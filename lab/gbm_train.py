@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from models.features import compute_features, feature_names
-from models.gbm import SMOOTH_PX, fit_scene_params, fill, prepare_after, probability_map
+from models.gbm import SMOOTH_PX, fill, fit_scene_params, prepare_after, probability_map
 from pipeline.evaluate.images import read_mask, read_stack
 from pipeline.evaluate.metrics import Confusion
 from pipeline.evaluate.oscd import labelled_cities, read_city
@@ -46,7 +46,7 @@ class TrainConfig:
 
     ``params`` override :data:`PARAMS`; ``wide`` adds the wide feature block
     (:func:`models.features.wide_features`); ``smooth_px`` is the probability box width;
-    ``outline_k`` (None = off) the detector's outline check (:mod:`models.outline`), applied after
+    ``outline_k`` (None = off) the detector's outline check (:mod:`lab.outline`), applied after
     the cut and not used in choosing it; ``outline_band_px`` confines it to objects' rims.
     """
 

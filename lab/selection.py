@@ -2,7 +2,7 @@
 
 For every outer OSCD city ``k`` and every other city ``j``, a model trained on the remaining
 cities predicts ``j`` whole; on the out-of-fold maps of the cities ``j != k`` the best
-(cut, smoothing) is found exactly as :func:`models.train.fit_model` finds the cut, and that
+(cut, smoothing) is found exactly as :func:`lab.gbm_train.fit_model` finds the cut, and that
 best *inner* F1 is the selection score of fold ``k``. The held-out city ``k`` is never scored
 here: these numbers may be compared between configurations freely.
 
@@ -20,9 +20,19 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from lab.gbm_train import (
+    SEED,
+    Say,
+    Table,
+    TrainConfig,
+    best_threshold,
+    build_table,
+    default_say,
+    oscd_images,
+    train_booster,
+)
 from models.features import compute_features
 from models.gbm import probability_map
-from models.train import SEED, Say, Table, TrainConfig, best_threshold, build_table, default_say, oscd_images, train_booster
 
 SMOOTH_GRID = (1, 3, 5, 7)
 

@@ -1,7 +1,7 @@
 """Choosing the ``ensemble`` constant honestly: gbm fold models + cva, leave-one-out.
 
 For each held-out OSCD city (``full`` band set) or aerial pair (``rgb``) the gbm fold model is
-built as ``landpatrol train cv`` builds it (:func:`models.train.fit_model`: inner out-of-fold
+built as ``landpatrol train cv`` builds it (:func:`lab.gbm_train.fit_model`: inner out-of-fold
 whole-image maps of the training images choose gbm's cut, then a booster on all training
 images). Here the inner maps are kept: combined with cva's score they choose the ensemble
 constant (best pooled cleaned F1 over the *training* images), which is then applied to the
@@ -22,11 +22,23 @@ from typing import Any
 
 import numpy as np
 
+from lab.gbm_train import (
+    SEED,
+    Say,
+    Table,
+    TrainConfig,
+    TrainImage,
+    build_table,
+    default_say,
+    image_probability,
+    inner_oof,
+    oscd_images,
+    pair_images,
+    train_booster,
+)
 from models.cva import CVADetector
 from models.ensemble import MODES, combine
 from models.gbm import rescale
-from models.train import (SEED, Say, Table, TrainConfig, TrainImage, build_table, default_say, image_probability, inner_oof,
-                          oscd_images, pair_images, train_booster)
 from pipeline.evaluate.metrics import Confusion, pooled
 from pipeline.evaluate.oscd import S2_PIXEL_AREA
 from pipeline.evaluate.runner import PostProcess, run_pair
