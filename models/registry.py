@@ -59,11 +59,25 @@ def available_detectors() -> list[str]:
     return sorted([*_FACTORIES, AUTO])
 
 
+def _split(key: str) -> tuple[str, str | None]:
+    """``"cva:otsu"`` -> ``("cva", "otsu")``: a detector with a per-scene cut (:mod:`models.cuts`)."""
+    base, _, cut = key.partition(":")
+    return base, (cut or None)
+
+
 def check_detector_name(name: str | None) -> str:
-    """The lower-cased name (``None`` = the default), or :class:`ConfigError` naming the option."""
+    """The lower-cased name (``None`` = the default), or :class:`ConfigError` naming the option.
+
+    ``NAME:CUT`` (e.g. ``cva:otsu``) is detector NAME with a per-scene cut (:data:`models.cuts.METHODS`)."""
+    from models.cuts import METHODS
+
     key = (name or DEFAULT_DETECTOR).lower()
-    if key != AUTO and key not in _FACTORIES:
-        raise ConfigError("--detector", f"unknown detector {name!r}; choose one of {', '.join(available_detectors())}")
+    base, cut = _split(key)
+    if base != AUTO and base not in _FACTORIES:
+        raise ConfigError("--detector", f"unknown detector {name!r}; choose one of {', '.join(available_detectors())}"
+                          f" (optionally NAME:CUT, CUT one of {', '.join(METHODS)})")
+    if cut is not None and (cut not in METHODS or base == AUTO):
+        raise ConfigError("--detector", f"unknown per-scene cut in {name!r}; NAME:CUT takes CUT one of {', '.join(METHODS)}")
     return key
 
 
@@ -72,4 +86,10 @@ def get_detector(name: str | None = None, pixel_size_m: float | None = None) -> 
     key = check_detector_name(name)
     if key == AUTO:
         key = auto_choice(pixel_size_m)
-    return _FACTORIES[key]()
+    base, cut = _split(key)
+    det = _FACTORIES[base]()
+    if cut is None:
+        return det
+    from models.cuts import SceneCutDetector
+
+    return SceneCutDetector(det, cut)

@@ -72,12 +72,16 @@ def test_city_read_onto_label_grid(oscd_root: Path) -> None:
 
 def test_evaluate_finds_planted_change(oscd_root: Path) -> None:
     rec = evaluate_oscd(oscd_root, NaiveCVADetector(), progress=lambda m: None)
-    assert set(rec) == {"pooled", "cities", "detector", "postprocess", "seconds"}
+    assert set(rec) == {"pooled", "pooled_objects", "cities", "detector", "postprocess", "seconds"}
     assert rec["postprocess"]["mmu_pixels"] == 4 and rec["postprocess"]["opening_radius_px"] == 1
     assert set(rec["cities"]) == {"alpha", "beta"}
     assert {"precision", "recall", "f1", "iou"} <= set(rec["pooled"])
     assert rec["pooled"]["recall"] > 0.8
     assert rec["pooled"]["tp"] == sum(c["tp"] for c in rec["cities"].values())
+    # object-level: the planted blocks are found by patches that lie on them
+    objs = rec["pooled_objects"]
+    assert objs["objects"] == sum(c["objects"]["objects"] for c in rec["cities"].values()) > 0
+    assert objs["object_recall"] == 1.0 and objs["patch_precision"] > 0.5
 
 
 def test_cli_writes_json_and_reports_errors(oscd_root: Path, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from rasterio.warp import Resampling, reproject
 from models.base import Detector
 from pipeline.errors import InputError, TileError
 from pipeline.evaluate.metrics import Confusion, pooled
+from pipeline.evaluate.objects import ObjectCounts, object_counts, pooled_objects
 from pipeline.evaluate.runner import PostProcess, run_pair
 
 S2_ROLES: dict[str, str] = {
@@ -125,16 +126,25 @@ def evaluate_oscd(
             raise InputError(root / "labels" / name, f"no labelled OSCD city {name!r}")
     t0 = time.perf_counter()
     per_city: dict[str, Confusion] = {}
+    objects: dict[str, ObjectCounts] = {}
+    cuts: dict[str, Any] = {}
+    mmu = post.mmu_pixels(S2_PIXEL_AREA)
     for name in names:
         t = time.perf_counter()
         city = read_city(root, name)
         res = run_pair(detector, city.before, city.after, str(root / "images" / name), threshold,
                        post=post, pixel_area=S2_PIXEL_AREA)
         per_city[name] = Confusion.from_masks(res.mask, city.label)
-        say(f"oscd {name}: f1={per_city[name].f1:.3f} ({time.perf_counter() - t:.1f}s)")
+        objects[name] = object_counts(res.mask, city.label, mmu)
+        if "cut" in res.scene:
+            cuts[name] = res.scene["cut"]
+        say(f"oscd {name}: f1={per_city[name].f1:.3f} patch precision={objects[name].patch_precision:.3f} "
+            f"object recall={objects[name].object_recall:.3f} ({time.perf_counter() - t:.1f}s)")
     return {
         "pooled": pooled(per_city.values()).to_dict(),
-        "cities": {k: v.to_dict() for k, v in per_city.items()},
+        "pooled_objects": pooled_objects(objects.values()).to_dict(),
+        "cities": {k: dict(v.to_dict(), objects=objects[k].to_dict(), **({"cut": cuts[k]} if k in cuts else {}))
+                   for k, v in per_city.items()},
         "detector": describe(detector, threshold),
         "postprocess": post.describe(S2_PIXEL_AREA),
         "seconds": round(time.perf_counter() - t0, 2),

@@ -18,6 +18,7 @@ from models.base import Detector
 from pipeline.errors import InputError
 from pipeline.evaluate.images import PICTURE_SUFFIXES, read_mask, read_stack
 from pipeline.evaluate.metrics import Confusion, pooled
+from pipeline.evaluate.objects import ObjectCounts, object_counts, pooled_objects
 from pipeline.evaluate.oscd import describe
 from pipeline.evaluate.runner import PostProcess, run_pair
 
@@ -80,6 +81,8 @@ def evaluate_pairs(
     say = progress or (lambda msg: print(msg, file=sys.stderr))
     t0 = time.perf_counter()
     per_pair: dict[str, Confusion] = {}
+    objects: dict[str, ObjectCounts] = {}
+    cuts: dict[str, Any] = {}
     for pair in find_pairs(root, say):
         if only is not None and pair.name not in only:
             continue
@@ -91,10 +94,16 @@ def evaluate_pairs(
                 raise InputError(path, f"is {arr.shape}, {pair.before.name} is {shape}")
         res = run_pair(detector, b, a, str(pair.before), threshold, post=post)
         per_pair[pair.name] = Confusion.from_masks(res.mask, truth)
-        say(f"pairs {pair.name}: f1={per_pair[pair.name].f1:.3f}")
+        objects[pair.name] = object_counts(res.mask, truth, post.mmu_pixels(None))
+        if "cut" in res.scene:
+            cuts[pair.name] = res.scene["cut"]
+        say(f"pairs {pair.name}: f1={per_pair[pair.name].f1:.3f} "
+            f"patch precision={objects[pair.name].patch_precision:.3f}")
     return {
         "pooled": pooled(per_pair.values()).to_dict(),
-        "pairs": {k: v.to_dict() for k, v in per_pair.items()},
+        "pooled_objects": pooled_objects(objects.values()).to_dict(),
+        "pairs": {k: dict(v.to_dict(), objects=objects[k].to_dict(), **({"cut": cuts[k]} if k in cuts else {}))
+                  for k, v in per_pair.items()},
         "detector": describe(detector, threshold),
         "postprocess": post.describe(),
         "seconds": round(time.perf_counter() - t0, 2),

@@ -58,5 +58,6 @@ def evaluate_roi(
         "confusion": conf.to_dict(),
         "detector": describe(detector, threshold),
         "postprocess": post.describe(),
+        **({"cut": res.scene["cut"]} if "cut" in res.scene else {}),
         "seconds": round(time.perf_counter() - t0, 2),
     }

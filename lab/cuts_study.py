@@ -1,0 +1,66 @@
+"""v4 protocol (models/README.md): every detector with its fixed cut and each per-scene cut, on
+the three studies and samples/, scored as the product outputs change. One JSON per
+(detector, study) under ``--out``; nothing is fitted on any scored image here (the per-scene
+cuts have no parameter; cva's fixed cut held out comes from ``landpatrol train cv-cva``).
+
+    python -m lab.cuts_study --detectors cva,irmad --out lab/results/v4-cuts
+    python -m lab.cuts_study --detectors gbm,ensemble --studies oscd-new3,nanjing,samples --out lab/results/v4-cuts
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from models.cuts import METHODS
+from pipeline.evaluate.baselines import resolve_detector
+from pipeline.evaluate.oscd import S2_PIXEL_AREA, evaluate_oscd
+from pipeline.evaluate.pairs import evaluate_pairs
+from pipeline.evaluate.roi import evaluate_roi
+
+NEW3 = ["chongqing", "montpellier", "valencia"]
+NANJING = "landsat/Nanjing"
+STUDIES = ("oscd", "oscd-new3", "aerial", "nanjing", "samples")
+
+
+def run_study(data: Path, study: str, name: str) -> dict[str, Any]:
+    quiet = lambda _m: None  # noqa: E731
+    if study in ("oscd", "oscd-new3"):
+        det = resolve_detector(name, S2_PIXEL_AREA ** 0.5)
+        return evaluate_oscd(data / "oscd", det, NEW3 if study == "oscd-new3" else None, progress=quiet)
+    if study == "nanjing":
+        root = data / NANJING
+        det = resolve_detector(name, 30.0)
+        return evaluate_roi(root / "LT51200382000124BJC00_Nanjing", root / "LT51200382002193BJC00_Nanjing",
+                            root / "change.bmp", root / "unchanged.bmp", det, progress=quiet)
+    return evaluate_pairs(data / study, resolve_detector(name, None), progress=quiet)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--detectors", default="cva,irmad")
+    ap.add_argument("--cuts", default=",".join(("fixed", *METHODS)))
+    ap.add_argument("--studies", default="oscd,aerial,nanjing,samples")
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for study in args.studies.split(","):
+        for det in args.detectors.split(","):
+            for cut in args.cuts.split(","):
+                name = det if cut == "fixed" else f"{det}:{cut}"
+                path = args.out / f"{study}--{name.replace(':', '-')}.json"
+                if path.exists():
+                    continue
+                t0 = time.perf_counter()
+                rec = run_study(args.data, study, name)
+                path.write_text(json.dumps(rec, indent=1) + "\n")
+                head = rec.get("pooled", {}).get("f1", rec.get("detection_rate"))
+                print(f"{study} {name}: {head} ({time.perf_counter() - t0:.0f}s)", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()
