@@ -27,7 +27,7 @@ STUDIES = ("oscd", "oscd-new3", "aerial", "nanjing", "samples")
 
 
 def run_study(data: Path, study: str, name: str) -> dict[str, Any]:
-    quiet = lambda _m: None  # noqa: E731
+    quiet = lambda _m: None
     if study in ("oscd", "oscd-new3"):
         det = resolve_detector(name, S2_PIXEL_AREA ** 0.5)
         return evaluate_oscd(data / "oscd", det, NEW3 if study == "oscd-new3" else None, progress=quiet)

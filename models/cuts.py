@@ -31,7 +31,7 @@ METHODS = ("otsu", "ki", "gmm", "spread")
 SPREAD_K = 3.0
 """Robust sigmas above the unchanged mode (a prior, like a 3-sigma test; not tuned)."""
 BINS = 256
-Z_MAX = 8.0  # z of a score 1 - 2**-64: larger z are clipped before the histogram
+Z_MAX = 5.0  # z of a score 1 - 2**-25: larger z (saturated float32 scores) are clipped to it
 
 
 def to_z(score: np.ndarray) -> np.ndarray:

@@ -6,7 +6,14 @@ import json
 import numpy as np
 import pytest
 
-from models.cuts import METHODS, SceneCutDetector, from_z, kittler_illingworth, scene_cut, to_z
+from models.cuts import (
+    METHODS,
+    SceneCutDetector,
+    from_z,
+    kittler_illingworth,
+    scene_cut,
+    to_z,
+)
 from models.cva import CVADetector
 from models.registry import check_detector_name, get_detector
 from pipeline.errors import ConfigError
@@ -45,6 +52,9 @@ def test_kittler_illingworth_against_brute_force_on_equal_spreads() -> None:
 
 def test_degenerate_scores_fall_back_to_the_fixed_cut() -> None:
     assert scene_cut(np.full(100, 0.3), "otsu") == 0.5
+    # saturated float32 scores (1.0 exactly: a strong change) stay finite
+    sat = np.concatenate([np.full(500, 0.1), np.ones(100)]).astype(np.float32)
+    assert all(0.1 < scene_cut(sat, m) < 1.0 for m in METHODS)
     with pytest.raises(ValueError):
         scene_cut(np.zeros(100), "median")
 

@@ -1,0 +1,48 @@
+"""``auto`` for fine pixels: one detector for multispectral pairs, another for the rest.
+
+The v4 protocol (models/README.md) judges three regimes: Sentinel-2-like multispectral pairs
+(nir and swir present), RGB / 4-band aerial and drone pairs, and coarse (> 15 m) pixels. The
+registry resolves the coarse regime by pixel size before a detector exists; this detector
+resolves the other two per pair, in ``fit_scene``, from the bands the pair has, and records the
+member it used (``scene["auto"]``). Its halo covers both members; it is thread-safe only if
+both are.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from models.base import BandStack, ChangeMap, Detector
+from models.features import band_set_for
+
+
+class BandSetDetector:
+    """``members["full"]`` for pairs with nir and swir, ``members["rgb"]`` otherwise."""
+
+    name = "auto"
+    threshold = 0.5
+
+    def __init__(self, members: Mapping[str, Detector]) -> None:
+        if set(members) != {"full", "rgb"}:
+            raise ValueError(f"members must be 'full' and 'rgb', got {sorted(members)}")
+        self.members = dict(members)
+        full, rgb = self.members["full"], self.members["rgb"]
+        self.version = f"full={full.name} {full.version}; rgb={rgb.name} {rgb.version}"
+        self.required_roles = frozenset(full.required_roles) & frozenset(rgb.required_roles)
+        self.halo = max(full.halo, rgb.halo)
+        self.thread_safe = all(bool(getattr(m, "thread_safe", False)) for m in self.members.values())
+
+    def member(self, roles: set[str]) -> str:
+        return band_set_for(roles)
+
+    def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
+        key = self.member({r for r in before if r in after})
+        det = self.members[key]
+        scene = dict(det.fit_scene(before, after, valid))  # flat: the driver may refine scene["shift"]
+        scene["auto"] = {"band_set": key, "detector": det.name, "version": det.version}
+        return scene
+
+    def detect(self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]) -> ChangeMap:
+        return self.members[scene["auto"]["band_set"]].detect(before, after, valid, scene)
