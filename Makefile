@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench catalogue clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (landpatrol needs Python 3.11)"; exit 1; }
@@ -27,6 +27,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
+
+# gettext .mo files from the message catalogue (the app reads the .po files directly)
+catalogue: $(STAMP)
+	$(BIN)/pybabel compile -d pipeline/locale -D landpatrol
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

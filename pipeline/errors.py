@@ -3,6 +3,8 @@
 Every error a user can cause is an :class:`InputError` (or a subclass) that names the file or
 value at fault, so the CLI can print it as one line and exit non-zero without a traceback.
 Nothing that raises one of these has written to a store: writers check first, then write.
+A ``problem`` built with :func:`pipeline.i18n.msg` is English in ``str(err)`` and can be shown
+in the user's language with :func:`pipeline.i18n.localized`.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class InputError(LandpatrolError):
 
     def __init__(self, source: str | PathLike[str] | None, problem: str) -> None:
         self.source = None if source is None else str(source)
+        self.message = problem  # a pipeline.i18n.Msg keeps its key to be shown in any language
         self.problem = " ".join(str(problem).split())  # always one line
         super().__init__(f"{self.source}: {self.problem}" if self.source else self.problem)
 
@@ -57,6 +60,7 @@ class LedgerError(LandpatrolError):
 
     def __init__(self, url: str, problem: str) -> None:
         self.url = url
+        self.message = problem
         self.problem = " ".join(str(problem).split())
         super().__init__(f"{url}: {self.problem}")
 

@@ -8,12 +8,15 @@ from (its transform is rescaled to the array shape) or the arrays' own ``Affine`
 
 Colours are stretched per band between the 2nd and 98th percentile of *both* dates together,
 so the same ground looks the same on both sides. Outlines are coloured by priority (1 red,
-2 orange, 3 yellow, 4 cyan). Captions are Chinese when a CJK font is installed, else ASCII.
+2 orange, 3 yellow, 4 cyan). Captions are in ``lang`` (default: ``$LANDPATROL_LANG``, Chinese;
+words from :mod:`pipeline.i18n`); Chinese asked for without a CJK font installed draws English
+and warns once (:func:`drawing_lang`), never silently.
 """
 from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
@@ -30,6 +33,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pipeline.classes import ChangeClass
 from pipeline.errors import ConfigError, OutputError
 from pipeline.grid import Grid
+from pipeline.i18n import norm_lang, t
 
 PRIORITY_COLOURS: dict[int, tuple[int, int, int]] = {
     1: (255, 32, 32), 2: (255, 140, 0), 3: (255, 230, 0), 4: (0, 230, 255),
@@ -107,6 +111,27 @@ def _font(size: int) -> tuple[ImageFont.FreeTypeFont | ImageFont.ImageFont, bool
     return ImageFont.load_default(size), False
 
 
+def cjk_font_installed() -> bool:
+    """Whether a font that draws Chinese is installed (see ``CJK_FONTS``)."""
+    return _font(13)[1]
+
+
+@lru_cache(maxsize=1)
+def _warn_no_cjk() -> None:
+    warnings.warn(t("pic.no_cjk_font"), UserWarning, stacklevel=3)
+
+
+def drawing_lang(lang: str | None = None) -> str:
+    """The language pictures are drawn in: ``lang`` (default ``$LANDPATROL_LANG``, else
+    Chinese); English, with one warning per process, when Chinese is asked for and no CJK font
+    is installed."""
+    lang = norm_lang(lang)
+    if lang == "zh" and not cjk_font_installed():
+        _warn_no_cjk()
+        return "en"
+    return lang
+
+
 def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str,
           fill: tuple[int, int, int], size: int = 13) -> None:
     font, _ = _font(size)
@@ -177,6 +202,7 @@ def write_quicklook(
     dates: tuple[DateLike, DateLike] = (None, None),
     max_width: int = 1600,
     max_upscale: int = 4,
+    lang: str | None = None,
 ) -> Path:
     """Side-by-side PNG (before | after) no wider than ``max_width`` with every lead outlined
     on both sides and its code written beside it (leads in the order given, most urgent first;
@@ -193,8 +219,8 @@ def write_quicklook(
     canvas = Image.new("RGB", (2 * pw + GAP, ph + HEADER), (24, 24, 24))
     to_px = Affine.scale(pw / cols, ph / rows) @ ~array_transform(grid, b8.shape)
     draw = ImageDraw.Draw(canvas)
-    _, cjk = _font(13)
-    names = ("前时相", "后时相") if cjk else ("before", "after")
+    lang = drawing_lang(lang)
+    names = (t("pic.before", lang), t("pic.after", lang))
     for i, (panel, name, when) in enumerate(zip(panels, names, dates)):
         x0 = i * (pw + GAP)
         canvas.paste(panel, (x0, HEADER))
@@ -259,6 +285,7 @@ def write_chips(
     min_px: int = 64,
     target_px: int = 256,
     max_px: int = 512,
+    lang: str | None = None,
 ) -> dict[str, Path]:
     """One PNG per lead (``<code>.png``): before | after chips around the lead's bounding box
     (``pad_px`` padding, at least ``min_px`` array pixels a side), enlarged with nearest
@@ -270,7 +297,8 @@ def write_chips(
     _check_out(out_dir / "x.png")
     b8, a8 = stretch_pair(before_rgb, after_rgb)
     to_arr = ~array_transform(grid, b8.shape)
-    font, cjk = _font(13)
+    font, _ = _font(13)
+    cjk = drawing_lang(lang) == "zh"
     written: dict[str, Path] = {}
     for _, row in leads.iterrows():
         code = _code(row)
@@ -311,10 +339,8 @@ def _caption(row: Any, code: str, dates: tuple[DateLike, DateLike], cjk: bool) -
     area_mu = float(row.get("area_mu") or area_m2 / 666.67)
     cls = _class_label(row.get("change_class"), cjk)
     prio = _int_or_none(row.get("priority"))
-    if cjk:
-        head = f"{code}  {cls}" + (f"  优先级 {prio}" if prio is not None else "")
-        tail = f"面积 {area_m2:,.0f} m² / {area_mu:.2f} 亩   {_iso(before)} → {_iso(after)}"
-    else:
-        head = f"{code}  {cls}" + (f"  priority {prio}" if prio is not None else "")
-        tail = f"area {area_m2:,.0f} m2 / {area_mu:.2f} mu   {_iso(before)} -> {_iso(after)}"
-    return [head, tail]
+    lang = "zh" if cjk else "en"
+    head = f"{code}  {cls}" + (f"  {t('pic.priority', lang, p=prio)}" if prio is not None else "")
+    area = t("pic.area", lang, m2=f"{area_m2:,.0f}", mu=f"{area_mu:.2f}")
+    arrow = "→" if cjk else "->"
+    return [head, f"{area}   {_iso(before)} {arrow} {_iso(after)}"]

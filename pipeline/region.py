@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from pipeline.errors import ConfigError, TileError, ZoneError
+from pipeline.i18n import msg
 
 RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".jp2", ".img", ".vrt", ".nc", ".dat", ".bsq"})
 LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
@@ -75,17 +76,17 @@ def load_region(path: str | Path) -> Region:
     if path.is_file() and path.suffix.lower() == ".json":
         return _load_stac(path)
     if not path.is_dir():
-        raise ConfigError(path, "not a region folder or a STAC ItemCollection JSON file")
+        raise ConfigError(path, msg("input.not_region"))
     config = _read_config(path / "region.yaml")
     sensor = config.get("sensor")
     tiles_dir = path / str(config.get("tiles", "tiles"))
     if not tiles_dir.is_dir():
         if "tiles" in config:
-            raise TileError(tiles_dir, "tiles folder named in region.yaml does not exist")
+            raise TileError(tiles_dir, msg("input.no_tiles_dir"))
         tiles_dir = path  # tiles may also lie directly in the region folder
     candidates = _tile_candidates(tiles_dir)
     if not candidates:
-        raise TileError(tiles_dir, "no tiles found (raster files or band folders)")
+        raise TileError(tiles_dir, msg("input.no_tiles"))
     tiles = [TileEntry(p, _tile_date(p, sensor), sensor, None, p.name) for p in candidates]
     return _build(path, path.name, config, tiles, path)
 
@@ -104,11 +105,11 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, f"not valid YAML ({exc.__class__.__name__})") from exc
+        raise ConfigError(path, msg("input.bad_yaml", detail=exc.__class__.__name__)) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(path, "expected a mapping of settings (name, code, sensor, ...)")
+        raise ConfigError(path, msg("input.not_mapping"))
     return data
 
 
@@ -143,7 +144,7 @@ def _find_layer(root: Path, config: Mapping[str, Any], key: str) -> Path | None:
     if key in config:
         p = root / str(config[key])
         if not p.exists():
-            raise ZoneError(p, f"{key} layer named in the region settings does not exist")
+            raise ZoneError(p, msg("input.layer_missing", layer=key))
         return p
     for suffix in LAYER_SUFFIXES:
         p = root / f"{key}{suffix}"
@@ -158,10 +159,10 @@ def _build(
     name = str(config.get("name") or default_name)
     code = str(config.get("code") or region_code(name)).upper()
     if not _CODE_RE.match(code):
-        raise ConfigError(root, f"region code {code!r} must be 1-12 letters or digits")
+        raise ConfigError(root, msg("input.bad_code", code=repr(code)))
     zones = _find_layer(layers, config, "zones")
     if zones is None:
-        raise ZoneError(layers, "no zones layer (zones.gpkg, zones.geojson or zones.shp)")
+        raise ZoneError(layers, msg("input.no_zones_layer"))
     approvals = _find_layer(layers, config, "approvals")
     patrol_zones = _find_layer(layers, config, "patrol_zones")
     ordered = _check_dates(sorted(tiles, key=lambda t: t.acquired), root)
@@ -171,9 +172,7 @@ def _build(
 def _check_dates(tiles: list[TileEntry], root: Path) -> list[TileEntry]:
     for a, b in zip(tiles[:-1], tiles[1:]):
         if a.acquired == b.acquired:
-            raise ConfigError(
-                root, f"two tiles acquired on {a.acquired}: {a.path} and {b.path}; keep one"
-            )
+            raise ConfigError(root, msg("input.same_date", day=a.acquired, a=a.path, b=b.path))
     return tiles
 
 

@@ -29,6 +29,7 @@ import shapely
 import yaml
 
 from pipeline.errors import ConfigError, ZoneError
+from pipeline.i18n import msg
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def load_column_map(path: str | PathLike[str], kind: type[ColumnMap] = ColumnMap
     ``kind`` is the map class (its standard columns), :class:`ColumnMap` for zones/approvals."""
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(p, "column map file not found")
+        raise ConfigError(p, msg("input.column_map_missing"))
     try:
         doc = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -127,19 +128,19 @@ def load_column_map(path: str | PathLike[str], kind: type[ColumnMap] = ColumnMap
 
 def _read_layer(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
     if not path.exists():
-        raise ZoneError(path, "file not found")
+        raise ZoneError(path, msg("input.not_found"))
     if path.is_file() and path.stat().st_size == 0:
-        raise ZoneError(path, "file is empty (0 bytes)")
+        raise ZoneError(path, msg("input.empty_file"))
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="More than one layer found")
             frame = gpd.read_file(path, engine="pyogrio", layer=layer)
     except Exception as exc:  # pyogrio/GDAL raise several types for corrupt files
-        raise ZoneError(path, f"cannot read vector layer: {exc}") from exc
+        raise ZoneError(path, msg("input.bad_layer", detail=exc)) from exc
     if len(frame) == 0:
-        raise ZoneError(path, "layer has no features")
+        raise ZoneError(path, msg("input.no_features"))
     if frame.crs is None:
-        raise ZoneError(path, "layer has no CRS (add a .prj file or set the layer's CRS)")
+        raise ZoneError(path, msg("input.no_crs"))
     return frame
 
 
@@ -153,8 +154,7 @@ def _pick(frame: gpd.GeoDataFrame, path: Path, cmap: ColumnMap, std: str, requir
         return frame[folded[wanted.lower()]]
     if required or std in cmap.columns:
         have = [c for c in frame.columns if c != frame.geometry.name]
-        raise ZoneError(path, f"missing column '{wanted}' for {std} (columns: {have}); map other "
-                        f"column names with a column map (ColumnMap / --columns FILE)")
+        raise ZoneError(path, msg("input.missing_column", wanted=wanted, std=std, have=have))
     return None
 
 
@@ -187,7 +187,7 @@ def _clean_geometry(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         _warn(path, f"repaired {int(invalid.sum())} invalid geometry(ies) with shapely.make_valid")
     keep = np.array([g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty for g in geoms], bool)
     if not keep.any():
-        raise ZoneError(path, "layer has no polygon features")
+        raise ZoneError(path, msg("input.no_polygons"))
     if not keep.all():
         _warn(path, f"dropped {int((~keep).sum())} feature(s) without polygon area")
     return gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name).loc[keep],
@@ -226,14 +226,14 @@ def load_zones(path: str | PathLike[str], columns: ColumnMap | None = None,
     n = len(frame)
     ids = _as_text(_pick(frame, p, cmap, "zone_id", True), n)
     if None in ids:
-        raise ZoneError(p, f"{ids.count(None)} feature(s) have no zone_id")
+        raise ZoneError(p, msg("input.no_zone_id", count=ids.count(None)))
     aliases = {k.lower(): v for k, v in cmap.type_aliases().items()} | {t: t for t in ZONE_TYPES}
     raw_types = _as_text(_pick(frame, p, cmap, "zone_type", True), n)
     types = [aliases.get((t or "").lower()) for t in raw_types]
     unknown = sorted({str(r) for r, t in zip(raw_types, types) if t is None})
     if unknown:
-        raise ZoneError(p, f"unknown zone_type value(s) {unknown[:5]}; allowed: {', '.join(ZONE_TYPES)} "
-                        f"(or map them with a column map's zone_types)")
+        raise ZoneError(p, msg("input.unknown_zone_type", values=unknown[:5],
+                               allowed=", ".join(ZONE_TYPES)))
     levels = _parse_levels(_as_text(_pick(frame, p, cmap, "level", True), n), cmap, p)
     data = {"zone_id": ids, "zone_type": types, "level": levels,
             "unit": _as_text(_pick(frame, p, cmap, "unit", False), n),
@@ -252,7 +252,7 @@ def _parse_levels(raw: list[str | None], cmap: ColumnMap, path: Path) -> np.ndar
             bad.add(str(v))
         out.append(level or 0)
     if bad:
-        raise ZoneError(path, f"level must be 1, 2 or 3 (1 strictest); found {sorted(bad)[:5]}")
+        raise ZoneError(path, msg("input.bad_level", values=sorted(bad)[:5]))
     return np.asarray(out, dtype=np.int64)
 
 
@@ -269,7 +269,7 @@ def load_approvals(path: str | PathLike[str], columns: ColumnMap | None = None,
     n = len(frame)
     numbers = _as_text(_pick(frame, p, cmap, "approval_no", True), n)
     if None in numbers:
-        raise ZoneError(p, f"{numbers.count(None)} feature(s) have no approval_no")
+        raise ZoneError(p, msg("input.no_approval_no", count=numbers.count(None)))
     on = _pick(frame, p, cmap, "approved_on", False)
     data = {"approval_no": numbers,
             "approved_use": _as_text(_pick(frame, p, cmap, "approved_use", True), n),
@@ -291,4 +291,4 @@ def _parse_date(value: Any, path: Path) -> date | None:
     try:
         return pd.Timestamp(text).date()
     except (ValueError, TypeError) as exc:
-        raise ZoneError(path, f"approved_on value {value!r} is not a date") from exc
+        raise ZoneError(path, msg("input.bad_approved_on", value=repr(value))) from exc

@@ -1,6 +1,7 @@
 """Shared fixtures: the real-data folder and a writer for small synthetic rasters."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,10 @@ import rasterio
 from affine import Affine
 
 from pipeline.ledger.testing import drop_ledger_url, fresh_ledger_url, ledger_kinds
+
+# Messages are Chinese by default (pipeline/i18n.py); the suite asserts their English wording,
+# and the tests of the Chinese default ask for it themselves.
+os.environ.setdefault("LANDPATROL_LANG", "en")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

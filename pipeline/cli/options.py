@@ -26,9 +26,16 @@ LedgerOpt = typer.Option(
 )
 
 
+def error_line(err: LandpatrolError) -> str:
+    """``error: <source>: <problem>``, the problem in ``$LANDPATROL_LANG`` (Chinese by default)."""
+    from pipeline.i18n import localized
+
+    return f"error: {localized(err)}"
+
+
 def fail(err: LandpatrolError) -> None:
     """Print ``err`` as one line on stderr and exit with its code."""
-    typer.echo(f"error: {err}", err=True)
+    typer.echo(error_line(err), err=True)
     raise typer.Exit(code=err.exit_code)
 
 
@@ -44,7 +51,7 @@ def run_app(app: typer.Typer) -> int:
     try:
         app(standalone_mode=False)
     except LandpatrolError as err:
-        typer.echo(f"error: {err}", err=True)
+        typer.echo(error_line(err), err=True)
         return err.exit_code
     except typer.Exit as exc:
         return exc.exit_code

@@ -26,8 +26,10 @@ def serve_command(
     """
     import uvicorn
 
+    from pipeline.evidence import drawing_lang
     from pipeline.web.app import create_app
 
+    drawing_lang("zh")  # warns when no CJK font is installed (chips would be English)
     web = create_app(ledger or default_ledger_url(), runs_dir=runs, uploads_dir=uploads)
     typer.echo(f"landpatrol web app on http://{host}:{port}/ (API docs: /docs)")
     uvicorn.run(web, host=host, port=port, log_level="info")

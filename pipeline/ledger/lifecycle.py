@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from pipeline.errors import LedgerError
+from pipeline.i18n import msg, term, terms
 from pipeline.ledger.calendar import REPORT_DEADLINE_WORKING_DAYS, WorkCalendar
 from pipeline.ledger.events import append_event
 from pipeline.ledger.schema import Lead
@@ -72,7 +73,7 @@ def _day(value: Any, code: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise TransitionError(code, f"'{value}' is not a YYYY-MM-DD date") from None
+        raise TransitionError(code, msg("ledger.bad_date", value=value)) from None
 
 
 def _flag(value: Any) -> bool:
@@ -84,33 +85,33 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
     """Check one step; returns ``(lead column updates, step record values)``."""
     code, status = lead["code"], lead["status"]
     if to not in STATES:
-        raise TransitionError(code, f"unknown state '{to}' (states: {', '.join(STATES)})")
+        raise TransitionError(code, msg("ledger.unknown_state", to=to, states=terms("state", STATES)))
     if to not in NEXT[status]:
-        allowed = ", ".join(NEXT[status]) or "none, the lead is closed"
-        raise TransitionError(code, f"cannot go from {status} to {to} (next: {allowed})")
+        allowed = terms("state", NEXT[status]) or msg("ledger.no_next")
+        raise TransitionError(code, msg("ledger.cannot_go", frm=term("state", status),
+                                        to=term("state", to), allowed=allowed))
     unknown = sorted(set(fields) - STEP_FIELDS[to])
     if unknown:
-        raise TransitionError(code, f"field(s) {', '.join(unknown)} do not belong to the step to {to} "
-                              f"(it takes: {', '.join(sorted(STEP_FIELDS[to]))})")
+        raise TransitionError(code, msg("ledger.foreign_fields", fields=", ".join(unknown),
+                                        to=term("state", to), takes=", ".join(sorted(STEP_FIELDS[to]))))
     on = _day(fields.get("on"), code) or today
     if on > today:
-        raise TransitionError(code, f"date {on} is in the future")
+        raise TransitionError(code, msg("ledger.future_date", on=on))
     upd: dict[str, Any] = {"status": to, "status_changed_on": on}
     record: dict[str, Any] = {}
     if to == "dispatched":
         assignee = _text(fields, "assignee") or lead.get("assignee")
         if not assignee:
-            raise TransitionError(code, "dispatching needs an assignee (--set assignee=NAME)")
+            raise TransitionError(code, msg("ledger.need_assignee"))
         upd["assignee"] = assignee
     elif to == "verified":
         outcome = _text(fields, "outcome")
         if outcome not in OUTCOMES:
-            raise TransitionError(code, f"verifying needs an outcome, one of {', '.join(OUTCOMES)} "
-                                  f"(got {outcome or 'none'})")
+            raise TransitionError(code, msg("ledger.need_outcome", outcomes=terms("outcome", OUTCOMES),
+                                            got=outcome or msg("ledger.none")))
         personnel = _names(fields.get("personnel"))
         if len(personnel) < 2:
-            raise TransitionError(code, "verifying needs at least two personnel on site "
-                                  "(--set personnel=NAME1,NAME2)")
+            raise TransitionError(code, msg("ledger.need_personnel"))
         upd.update(outcome=outcome, personnel=personnel, verified_on=on)
         for key in ("party", "description"):
             if _text(fields, key):
@@ -123,8 +124,7 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
         _need_illegal(lead, to)
         measure, notice = _text(fields, "stop_measure"), _text(fields, "notice_no")
         if not measure or not notice:
-            raise TransitionError(code, "stopping needs the stop measure and the stop notice number "
-                                  "(--set stop_measure=TEXT --set notice_no=NO)")
+            raise TransitionError(code, msg("ledger.need_stop"))
         upd.update(stop_measure=measure, notice_no=notice)
         record = {"notice_no": notice, "measure": measure, "issued_on": on}
     elif to == "reported":
@@ -135,20 +135,20 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
     elif to == "filed":
         case_no = _text(fields, "case_no")
         if not case_no:
-            raise TransitionError(code, "filing needs the case number (--set case_no=NO)")
+            raise TransitionError(code, msg("ledger.need_case_no"))
         upd["case_no"] = case_no
         record = {"case_no": case_no, "filed_on": on}
     elif to == "closed":
         if status == "verified" and lead.get("outcome") == "illegal":  # pragma: no cover - NEXT
-            raise TransitionError(code, "an illegal lead is closed only after rectification")
+            raise TransitionError(code, msg("ledger.illegal_close"))
         upd["closed_on"] = on
     return upd, record
 
 
 def _need_illegal(lead: dict[str, Any], to: str) -> None:
     if lead.get("outcome") != "illegal":
-        raise TransitionError(lead["code"], f"only a lead verified illegal goes to {to} "
-                              f"(outcome is {lead.get('outcome')}; close it instead)")
+        raise TransitionError(lead["code"], msg("ledger.need_illegal", to=term("state", to),
+                                                outcome=term("outcome", lead.get("outcome"))))
 
 
 _RECORD_TABLE = {"verified": Verification, "stopped": StopNotice, "reported": Report, "filed": Case}
@@ -159,16 +159,17 @@ def apply_transition(conn: Connection, code: str, to: str, by: str, fields: dict
                      note: str | None, today: date, calendar: WorkCalendar) -> dict[str, Any]:
     """Check and write one step inside the caller's write transaction; returns the updates."""
     if not by or not by.strip():
-        raise TransitionError(code, "every step needs the user who takes it (--by USER)")
+        raise TransitionError(code, msg("ledger.need_by"))
     row = conn.execute(select(Lead).where(Lead.code == code)).mappings().first()
     if row is None:
-        raise TransitionError(code, "no such lead")
+        raise TransitionError(code, msg("ledger.no_lead"))
     lead = dict(row)
     upd, record = plan_transition(lead, to, fields, today, calendar)
     if to in _UNIQUE:
         key, column = _UNIQUE[to]
         if conn.execute(select(column).where(column == record[key])).first() is not None:
-            raise TransitionError(code, f"{key} {record[key]} is already used by another lead")
+            raise TransitionError(code, msg("ledger.number_used", field=term("field", key),
+                                            value=record[key]))
     if record:
         conn.execute(insert(_RECORD_TABLE[to]).values(lead_id=lead["id"], recorded_by=by, **record))
     conn.execute(update(Lead).where(Lead.id == lead["id"]).values(

@@ -11,6 +11,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, insert, select, update
 
 from pipeline.errors import InputError, LedgerError
+from pipeline.i18n import msg
 from pipeline.ledger.events import append_event
 from pipeline.ledger.matching import bbox
 from pipeline.ledger.schema import Lead
@@ -31,9 +32,9 @@ def add_patrol_zone(conn: Connection, *, code: str, geometry: BaseGeometry, leve
     """Add a responsibility zone (geometry in EPSG:4326); returns its id."""
     people = _names(persons)
     if not people:
-        raise LedgerError(code, "a patrol zone needs at least one responsible person")
+        raise LedgerError(code, msg("ledger.zone_needs_person"))
     if conn.execute(select(PatrolZone.id).where(PatrolZone.code == code)).first() is not None:
-        raise LedgerError(code, "a patrol zone with this code exists")
+        raise LedgerError(code, msg("ledger.zone_exists"))
     geometry = shapely.make_valid(geometry)
     values = dict(code=code, name=name, region=region, level=int(level), unit=unit, persons=people,
                   geom_wkb=shapely.to_wkb(geometry), **bbox(geometry))
@@ -54,12 +55,12 @@ def update_patrol_zone(conn: Connection, *, code: str, by: str,
     assigned keep their assignee: a reassignment is a dispatch, not a zone edit."""
     row = conn.execute(select(PatrolZone).where(PatrolZone.code == code)).mappings().first()
     if row is None:
-        raise LedgerError(code, "no such patrol zone")
+        raise LedgerError(code, msg("ledger.no_zone"))
     new: dict[str, Any] = {}
     if persons is not None:
         people = _names(persons)
         if not people:
-            raise LedgerError(code, "a patrol zone needs at least one responsible person")
+            raise LedgerError(code, msg("ledger.zone_needs_person"))
         new["persons"] = people
     if level is not None:
         new["level"] = int(level)
@@ -127,18 +128,18 @@ def add_patrol(conn: Connection, *, started_at: datetime, personnel: list[str] |
     """Record a patrol; one without findings (no leads, no situation) is a zero report."""
     people = _names(personnel)
     if len(people) < MIN_PATROL_PERSONNEL:
-        raise LedgerError("patrol", "a patrol needs at least two personnel")
+        raise LedgerError("patrol", msg("ledger.patrol_personnel"))
     if route is not None and route.geom_type not in ("LineString", "MultiLineString"):
-        raise LedgerError("patrol", f"the route must be a line, not a {route.geom_type}")
+        raise LedgerError("patrol", msg("ledger.route_not_line", kind=route.geom_type))
     zone_id = None
     if zone_code:
         zone_id = conn.execute(select(PatrolZone.id).where(PatrolZone.code == zone_code)).scalar()
         if zone_id is None:
-            raise LedgerError(zone_code, "no such patrol zone")
+            raise LedgerError(zone_code, msg("ledger.no_zone"))
     codes = list(lead_codes or [])
     for code in codes:
         if conn.execute(select(Lead.id).where(Lead.code == code)).first() is None:
-            raise LedgerError(code, "no such lead")
+            raise LedgerError(code, msg("ledger.no_lead"))
     zero = not codes and not (situation or "").strip()
     values = dict(patrol_zone_id=zone_id, started_at=as_utc(started_at), ended_at=as_utc(ended_at), personnel=people,
                   route_wkb=None if route is None else shapely.to_wkb(route), project=project,
@@ -166,9 +167,9 @@ def add_attachment(conn: Connection, *, code: str, path: Path, by: str, kind: st
     """Register a photo/document of a lead by its content hash; returns the hash."""
     lead_id = conn.execute(select(Lead.id).where(Lead.code == code)).scalar()
     if lead_id is None:
-        raise LedgerError(code, "no such lead")
+        raise LedgerError(code, msg("ledger.no_lead"))
     if not path.is_file():
-        raise InputError(path, "attachment file not found")
+        raise InputError(path, msg("ledger.no_attachment"))
     digest = file_sha256(path)
     values = dict(lead_id=lead_id, path=str(path), sha256=digest, taken_at=taken_at, lon=lon, lat=lat,
                   kind=kind, recorded_by=by)

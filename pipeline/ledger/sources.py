@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from pipeline.classes import m2_to_mu
 from pipeline.errors import LedgerError
+from pipeline.i18n import msg, terms
 from pipeline.ledger.codes import allocate_code
 from pipeline.ledger.events import append_event
 from pipeline.ledger.intake import PatchRow
@@ -52,9 +53,9 @@ def report_lead(conn: Connection, *, region: str, source: str, geometry: BaseGeo
                 party: str | None = None, radius_m: float = MERGE_RADIUS_M) -> Reported:
     """Register a lead from ``source`` at ``geometry`` (EPSG:4326), merging into an open lead."""
     if source not in SOURCES:
-        raise LedgerError(source, f"unknown lead source (use one of {', '.join(SOURCES)})")
+        raise LedgerError(source, msg("ledger.unknown_source", sources=terms("source", SOURCES)))
     if geometry.is_empty:
-        raise LedgerError(region, "a reported lead needs a location")
+        raise LedgerError(region, msg("ledger.report_needs_location"))
     geom, area = footprint(shapely.make_valid(geometry), radius_m)
     now = datetime.now(timezone.utc)
     row = PatchRow(geom=geom, area_m2=area, attrs={"score_mean": None, "score_max": None})

@@ -21,6 +21,7 @@ from pipeline.ledger.patrols import add_patrol, as_utc
 from pipeline.ledger.schema_work import Patrol, PatrolZone
 from pipeline.web.access import lead_for, visible_zone_codes
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
+from pipeline.web.i18n import error_text, lang_of
 from pipeline.web.users import User
 
 router = APIRouter(include_in_schema=False)
@@ -107,5 +108,5 @@ def zero_report(request: Request, zone: str = Form(...), personnel: str = Form(.
                                             by=user.name, zone_code=zone,
                                             location=location.strip() or None))
     except LedgerError as exc:
-        return RedirectResponse(f"{back}&error={quote(exc.problem)}", status_code=303)
+        return RedirectResponse(f"{back}&error={quote(error_text(exc, lang_of(request)))}", status_code=303)
     return RedirectResponse(f"{back}&saved=1", status_code=303)

@@ -27,7 +27,7 @@ from pipeline.web.access import (
 )
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
 from pipeline.web.field import CHINA, patrols_on, personnel_text
-from pipeline.web.i18n import LANG_COOKIE, class_label, class_labels, lang_of, translator
+from pipeline.web.i18n import LANG_COOKIE, class_label, class_labels, error_text, lang_of, translator
 from pipeline.web.imagery import overlays_at
 from pipeline.web.sheet import order_route, to_gpx, to_kml
 from pipeline.web.uploads import check_image, read_limited
@@ -143,7 +143,7 @@ def dispatch(code: str, request: Request, assignee: str = Form(...), csrf_token:
     try:
         s.ledger.transition(code, "dispatched", by=user.name, fields={"assignee": assignee})
     except TransitionError as exc:
-        return _back(code, exc.problem)
+        return _back(code, error_text(exc, lang_of(request)))
     return _back(code)
 
 
@@ -215,7 +215,7 @@ async def verify(code: str, request: Request, outcome: str = Form(...), personne
         if saved is not None and fresh:  # the step was refused: keep no photo the ledger doesn't know
             saved.unlink(missing_ok=True)
         if isinstance(exc, TransitionError):
-            return _back(code, exc.problem)
+            return _back(code, error_text(exc, lang_of(request)))
         raise
     return _back(code)
 
