@@ -223,10 +223,14 @@ def attach_cmd(code: str, file: Path, by: str = typer.Option(..., "--by"),
                lon: Optional[float] = typer.Option(None, "--lon"),
                lat: Optional[float] = typer.Option(None, "--lat"),
                taken_at: Optional[str] = typer.Option(None, "--taken-at"),
+               bearing: Optional[float] = typer.Option(None, "--bearing", help="Camera direction, "
+                                                       "degrees from north."),
+               kind: str = typer.Option("photo", "--kind", help="photo, after_photo (整改后), document."),
                ledger: Optional[str] = LedgerOpt) -> None:
     """Attach a photo or document to a lead (kept by path and sha256)."""
     with _open(ledger) as led:
-        digest = led.attach(code, file, by=by, lon=lon, lat=lat, taken_at=_when(taken_at, "--taken-at"))
+        digest = led.attach(code, file, by=by, lon=lon, lat=lat, taken_at=_when(taken_at, "--taken-at"),
+                            bearing=bearing, kind=kind)
     typer.echo(f"{code}: attached {file} sha256={digest}")
 
 

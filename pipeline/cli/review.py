@@ -140,3 +140,60 @@ def reconcile_cmd(
 
         n = write_misses(frame, misses)
         typer.echo(f"{n} missed patch(es) written to {misses}")
+
+
+@review_app.command("evidence")
+def evidence_cmd(
+    code: str = typer.Argument(..., help="Lead code or monitoring number."),
+    by: str = typer.Option(..., "--by", help="Who records the 举证."),
+    set_: list[str] = typer.Option([], "--set", help="key=value: judgment, violation_type, land_use, "
+                                   "project, party, construction, area_mu, farmland_mu, basic_farmland_mu, "
+                                   "illegal_mu, approval_no, approval_on, facility_record_no, basis, "
+                                   "rectification, rectified_mu, rectified_on, parts (JSON), patch"),
+    ledger: str | None = LedgerOpt,
+) -> None:
+    """Amend the 举证 of a lead's patches outside a lifecycle step (checked against its checklist)."""
+    from pipeline.cli.ledger import _fields
+
+    with _open(ledger) as led:
+        lead_code = lead_of(led, code)
+        written = led.record_evidence(lead_code, by, _fields(set_))
+    typer.echo(f"{lead_code}: 举证 recorded for {', '.join(written.get('evidence', {})) or 'nothing new'}")
+
+
+def lead_of(led: Any, code: str) -> str:
+    """The lead code of ``code`` (a lead code, or a monitoring number of an imported patch)."""
+    from sqlalchemy import select
+
+    from pipeline.ledger.schema import Lead
+    from pipeline.ledger.schema_inspection import InspectionPatch
+
+    def find(conn: Any) -> str | None:
+        if conn.execute(select(Lead.id).where(Lead.code == code)).first() is not None:
+            return code
+        return conn.execute(select(Lead.code).join(InspectionPatch, InspectionPatch.lead_id == Lead.id)
+                            .where(InspectionPatch.patch_no == code).order_by(InspectionPatch.id)
+                            .limit(1)).scalar()
+
+    found = led.read(find)
+    if found is None:
+        raise InputError(code, "no such lead or monitoring number")
+    return str(found)
+
+
+@review_app.command("export")
+def export_cmd(
+    batch: str = BatchOpt,
+    fmt: str = typer.Option("xlsx", "--format", "-f", help="xlsx | csv (UTF-8 with BOM) | shp (GBK)."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write."),
+    ledger: str | None = LedgerOpt,
+) -> None:
+    """One row per patch in the national system's column order, Chinese headers."""
+    from pipeline.review.export import write_export
+
+    with _open(ledger) as led:
+        if led.batch(batch) is None:
+            raise InputError(batch, "no such batch")
+        frame = led.batch_patches(batch)
+    n = write_export(frame, output, fmt)
+    typer.echo(f"{n} patch(es) written to {output}")

@@ -33,6 +33,19 @@ class InspectionMixin:
         (:data:`pipeline.ledger.inspection_queries.PATCH_FRAME_COLUMNS`), EPSG:4326."""
         return self.read(lambda c: iq.batch_patches(c, name))
 
+    def record_evidence(self, code: str, by: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Amend the 举证 of lead ``code``'s patches outside a lifecycle step (checked)."""
+        from pipeline.errors import InputError
+        from pipeline.ledger.inspection_evidence import EvidenceRefused, record_evidence
+
+        def run(conn: Any) -> dict[str, Any]:
+            try:
+                return record_evidence(conn, code, by, dict(fields))
+            except EvidenceRefused as exc:
+                raise InputError(code, str(exc)) from None
+
+        return self.write(run)
+
     def reconcile(self, name: str) -> dict[str, Any] | None:
         """Per patch: did landpatrol have it first, how many days ahead; totals."""
         return self.read(lambda c: iq.reconcile(c, name))

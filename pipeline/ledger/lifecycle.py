@@ -90,7 +90,7 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
         allowed = terms("state", NEXT[status]) or msg("ledger.no_next")
         raise TransitionError(code, msg("ledger.cannot_go", frm=term("state", status),
                                         to=term("state", to), allowed=allowed))
-    unknown = sorted(set(fields) - STEP_FIELDS[to])
+    unknown = sorted(set(fields) - STEP_FIELDS[to] - _evidence_fields(to))
     if unknown:
         raise TransitionError(code, msg("ledger.foreign_fields", fields=", ".join(unknown),
                                         to=term("state", to), takes=", ".join(sorted(STEP_FIELDS[to]))))
@@ -145,6 +145,13 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
     return upd, record
 
 
+def _evidence_fields(to: str) -> frozenset[str]:
+    """举证 fields the step to ``to`` also takes (see :mod:`pipeline.ledger.inspection_evidence`)."""
+    from pipeline.ledger.inspection_evidence import STEP_EVIDENCE
+
+    return STEP_EVIDENCE.get(to, frozenset())
+
+
 def _need_illegal(lead: dict[str, Any], to: str) -> None:
     if lead.get("outcome") != "illegal":
         raise TransitionError(lead["code"], msg("ledger.need_illegal", to=term("state", to),
@@ -164,7 +171,14 @@ def apply_transition(conn: Connection, code: str, to: str, by: str, fields: dict
     if row is None:
         raise TransitionError(code, msg("ledger.no_lead"))
     lead = dict(row)
-    upd, record = plan_transition(lead, to, fields, today, calendar)
+    from pipeline.ledger import inspection_evidence as ie
+
+    try:  # 举证 of issued patches (satellite inspection): judgment -> outcome, then its checklist
+        fields = ie.derive_outcome(fields) if to == "verified" else fields
+        upd, record = plan_transition(lead, to, fields, today, calendar)
+        evidence = ie.plan_evidence(conn, lead, to, fields, upd)
+    except ie.EvidenceRefused as exc:
+        raise TransitionError(code, str(exc)) from None
     if to in _UNIQUE:
         key, column = _UNIQUE[to]
         if conn.execute(select(column).where(column == record[key])).first() is not None:
@@ -174,6 +188,10 @@ def apply_transition(conn: Connection, code: str, to: str, by: str, fields: dict
         conn.execute(insert(_RECORD_TABLE[to]).values(lead_id=lead["id"], recorded_by=by, **record))
     conn.execute(update(Lead).where(Lead.id == lead["id"]).values(
         **upd, updated_at=datetime.now(timezone.utc)))
+    try:
+        shown = ie.write_evidence(conn, evidence, by)
+    except ie.EvidenceRefused as exc:
+        raise TransitionError(code, str(exc)) from None
     append_event(conn, entity="lead", entity_id=lead["id"], lead_code=code, action="transition",
-                 actor=by, before={k: lead.get(k) for k in upd}, after=upd, note=note)
+                 actor=by, before={k: lead.get(k) for k in upd}, after=upd | shown, note=note)
     return upd

@@ -163,16 +163,20 @@ def file_sha256(path: Path) -> str:
 
 def add_attachment(conn: Connection, *, code: str, path: Path, by: str, kind: str = "photo",
                    taken_at: datetime | None = None, lon: float | None = None,
-                   lat: float | None = None) -> str:
-    """Register a photo/document of a lead by its content hash; returns the hash."""
+                   lat: float | None = None, bearing: float | None = None) -> str:
+    """Register a photo/document of a lead by its content hash; returns the hash.
+
+    ``bearing``: the direction the camera faced, degrees clockwise from north."""
     lead_id = conn.execute(select(Lead.id).where(Lead.code == code)).scalar()
     if lead_id is None:
         raise LedgerError(code, msg("ledger.no_lead"))
     if not path.is_file():
         raise InputError(path, msg("ledger.no_attachment"))
     digest = file_sha256(path)
+    if bearing is not None and not 0 <= float(bearing) < 360:
+        raise InputError(path, f"bearing {bearing} is not in 0..360 degrees")
     values = dict(lead_id=lead_id, path=str(path), sha256=digest, taken_at=taken_at, lon=lon, lat=lat,
-                  kind=kind, recorded_by=by)
+                  kind=kind, recorded_by=by, bearing=bearing)
     aid = conn.execute(insert(Attachment).values(**values).returning(Attachment.id)).scalar_one()
     append_event(conn, entity="attachment", entity_id=aid, lead_code=code, action="attached",
                  actor=by, after=values)

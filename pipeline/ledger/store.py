@@ -189,7 +189,8 @@ class Ledger(InspectionMixin):
 
     def attach(self, code: str, path: Path, by: str, kind: str = "photo",
                taken_at: datetime | None = None, lon: float | None = None,
-               lat: float | None = None) -> str:
+               lat: float | None = None, bearing: float | None = None) -> str:
         """Register a photo/document of a lead; returns its sha256."""
         return self.write(lambda c: patrols.add_attachment(
-            c, code=code, path=Path(path), by=by, kind=kind, taken_at=taken_at, lon=lon, lat=lat))
+            c, code=code, path=Path(path), by=by, kind=kind, taken_at=taken_at, lon=lon, lat=lat,
+            bearing=bearing))
