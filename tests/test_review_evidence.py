@@ -12,6 +12,7 @@ import pytest
 from pipeline.errors import InputError
 from pipeline.ledger import Ledger
 from pipeline.ledger.lifecycle import TransitionError
+from tests.pdfcheck import fonts_embedded, need_poppler, pages_text, render_pages
 from tests.review_fixtures import ISSUED, cli, seed_ledger, standard_batch
 
 DAY = date(2024, 7, 1)
@@ -29,8 +30,10 @@ def imported(ledger_url: str, tmp_path: Path, monkeypatch, capsys) -> dict[str, 
 
 
 def photo(led: Ledger, code: str, folder: Path, kind: str = "photo", bearing: float | None = 90.0) -> None:
-    f = folder / f"{code}-{kind}.jpg"
-    f.write_bytes(b"\xff\xd8" + code.encode() + kind.encode())
+    from PIL import Image
+
+    f = folder / f"{code}-{kind}-{bearing}.jpg"
+    Image.new("RGB", (64, 48), (120, 90 if kind == "photo" else 160, 60)).save(f)
     led.attach(code, f, by="zhang", kind=kind, taken_at=datetime(2024, 6, 20, 2, tzinfo=timezone.utc),
                lon=118.8, lat=31.9, bearing=bearing)
 
@@ -125,6 +128,35 @@ def test_complete_evidence_for_every_judgment_and_refusals(ledger_url: str, impo
     assert run("review", "export", "--batch", "2024-1", "--format", "shp", "--output", str(shp))[0] == 0
     back = gpd.read_file(shp).set_index("JCBH")
     assert back.loc[P1, "WFLX"] == "未批先建" and back.crs.to_epsg() == 4326
+    # the dossier of the illegal patch, page by page
+    need_poppler()
+    pdf = tmp_path / "d.pdf"
+    rc, _, err = run("review", "dossier", P1, "--output", str(pdf))
+    assert rc == 0, err
+    pages = pages_text(pdf)
+    text = "".join(pages)
+    assert "卫片执法图斑卷宗" in pages[0] and P1 in pages[0]
+    for words in ("违法", "未批先建", "宁停〔2024〕1号", "宁立〔2024〕1号", "拆除复耕", "某某公司", "工业用地",
+                  "举证材料齐全", "方位角 135.0"):
+        assert words in text, words
+    flat = "".join(text.split())
+    with Ledger.open(ledger_url) as led:
+        hashes = [e["hash"] for e in led.history(a)]
+        head = led.chain_head()
+    for h in hashes:
+        assert h in flat  # every event of the lead with its hash
+    assert "链头" in pages[-1] and head.hash in "".join(pages[-1].split())
+    assert any("Noto-Sans-CJK-SC" in f for f in fonts_embedded(pdf))
+    images = render_pages(pdf, tmp_path)
+    assert len(images) == len(pages) >= 2
+    assert all(img.shape[0] > img.shape[1] for img in images)  # A4 portrait
+    assert all((img < 200).any() for img in images)  # nothing blank
+    folder = tmp_path / "dossiers"
+    rc, _, err = run("review", "dossiers", "--batch", "2024-1", "--output", str(folder))
+    assert rc == 0, err
+    index = pd.read_csv(folder / "index.csv", dtype=str, encoding="utf-8-sig")
+    assert sorted(index["监测编号"]) == [P1, P2, P3, P4]
+    assert all((folder / f).is_file() for f in index["文件"])
 
 
 def test_evidence_fields_need_an_issued_patch(ledger_url: str) -> None:

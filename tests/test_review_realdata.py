@@ -77,3 +77,26 @@ def test_shared_batch_reconciles_with_the_leads_export(shared_data: Path, nanjin
     change = [p for p in doc["patches"] if int(p["patch_no"][-3:]) <= 8]
     assert sum(p["found_by_landpatrol"] for p in change) >= 6, doc["totals"]
     assert sum(p["found_by_landpatrol"] for p in doc["patches"] if p not in change) <= 1
+
+
+def test_dossier_shows_the_patch_over_both_dates_imagery(shared_data: Path, nanjing_ledger: Path,
+                                                        monkeypatch, capsys, tmp_path: Path) -> None:
+    from tests.pdfcheck import fonts_embedded, need_poppler, pages_text, render_pages
+
+    need_poppler()
+    batch = shared_data / "inspection" / "nanjing_2002" / "nanjing_2002_issued.shp"
+    url = f"sqlite:///{nanjing_ledger / 'ledger.sqlite'}"
+    assert cli(monkeypatch, capsys, "review", "import", str(batch), "--batch", "2002-1",
+               "--issued-on", ISSUED, "--ledger", url)[0] == 0
+    pdf = tmp_path / "d.pdf"
+    rc, _, err = cli(monkeypatch, capsys, "review", "dossier", "320115200208001", "--output", str(pdf),
+                     "--runs", str(nanjing_ledger / "runs"), "--ledger", url)
+    assert rc == 0, err
+    first = pages_text(pdf)[0]
+    assert "320115200208001" in first and "疑似新增建设用地" in first
+    assert "前时相 2000-05-03" in first and "后时相 2002-07-12" in first and "无覆盖" not in first
+    fonts_embedded(pdf)
+    page = render_pages(pdf, tmp_path)[0].astype(float)
+    # the imagery makes the first page colourful (a page of text and outlines is grey)
+    saturation = page.max(axis=2) - page.min(axis=2)
+    assert (saturation > 40).mean() > 0.03

@@ -197,3 +197,44 @@ def export_cmd(
         frame = led.batch_patches(batch)
     n = write_export(frame, output, fmt)
     typer.echo(f"{n} patch(es) written to {output}")
+
+
+RunsOpt = typer.Option(None, "--runs", help="Folder of run outputs (imagery for the map); default: "
+                       "the SQLite ledger's folder.")
+
+
+def _runs_dir(runs: Path | None, led: Any) -> Path | None:
+    from pipeline.web.app import _ledger_folder
+
+    return runs or _ledger_folder(led.url)
+
+
+@review_app.command("dossier")
+def dossier_cmd(
+    key: str = typer.Argument(..., help="Monitoring number (监测编号) or lead code."),
+    output: Path = typer.Option(..., "--output", "-o", help="PDF to write."),
+    runs: Path | None = RunsOpt,
+    ledger: str | None = LedgerOpt,
+) -> None:
+    """The dossier (卫片卷宗) of one patch as a Chinese A4 PDF."""
+    from pipeline.review.dossier import write_dossier
+
+    with _open(ledger) as led:
+        out = write_dossier(led, key, output, _runs_dir(runs, led))
+    typer.echo(f"dossier written to {out}")
+
+
+@review_app.command("dossiers")
+def dossiers_cmd(
+    batch: str = BatchOpt,
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for the PDFs and index.csv."),
+    runs: Path | None = RunsOpt,
+    ledger: str | None = LedgerOpt,
+) -> None:
+    """One dossier PDF per patch of a batch, plus an index."""
+    from pipeline.review.dossier import write_dossiers
+
+    output.mkdir(parents=True, exist_ok=True)
+    with _open(ledger) as led:
+        index = write_dossiers(led, batch, output, _runs_dir(runs, led))
+    typer.echo(f"dossiers written to {output} (index {index})")
