@@ -2,16 +2,20 @@
 
 One folder per compared pair (``<before>_<after>_<key8>``)::
 
-    leads.gpkg          leads with codes, zones, approvals, priority (EPSG:4326)
+    leads.gpkg          leads with codes, zones, approvals, priority (EPSG:4326), QGIS styles
+    leads.csv           the same as a table, UTF-8 with BOM, headers in the reader's language
+    leads.xlsx          the same for Excel / WPS
     approved.gpkg       changes wholly covered by approvals (recorded, not leads)
     score.tif           change score 0..1 as a COG on the pair grid (nodata -1)
-    change_class.tif    change class per changed pixel (uint8, pipeline.classes.ChangeClass)
+    change_class.tif    change class per changed pixel (uint8, pipeline.classes.ChangeClass), a
+                        COG with colour table and category names (+ .aux.xml)
     quicklook.png       the pair side by side with every lead outlined and labelled
     overlay_before.png  true colour warped to EPSG:3857 (transparent outside the data), for web
     overlay_after.png   maps: an image overlay between the lat/lon bounds in overlay.json is exact
     overlay.json        {"bounds": [[south, west], [north, east]], "before_date", "after_date", "run"}
     chips/<code>.png    per lead: before | after around the patch
     run.json            the run report (inputs, hashes, parameters, counts)
+    item.json           STAC Item of the run listing every file above
 
 Everything is written into a hidden staging folder first and renamed into place at the end,
 so a failure leaves no half-written run folder and an existing folder is never overwritten.
@@ -124,7 +128,9 @@ def write_overlays(before_rgb: np.ndarray, after_rgb: np.ndarray, grid: Any, fol
 def write_run_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFrame,
                       final: Path) -> Path:
     """Write the run folder ``final`` (or ``final-2``... if it exists); return the folder used."""
+    from pipeline.io.classraster import write_class_cog
     from pipeline.io.export import export_leads
+    from pipeline.io.stac import write_run_item
 
     target = final
     n = 2
@@ -139,14 +145,17 @@ def write_run_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFram
             export_leads(leads, staging / "leads.gpkg", "gpkg")
         else:  # an empty layer still tells a GIS user "nothing found", with the schema
             leads.to_file(staging / "leads.gpkg", driver="GPKG", layer="leads")
+        for fmt in ("csv", "xlsx"):
+            export_leads(leads, staging / f"leads.{fmt}", fmt)
         if len(analysis.approved):
             export_leads(analysis.approved, staging / "approved.gpkg", "gpkg")
         shutil.copy2(analysis.detection.score_path, staging / "score.tif")
-        shutil.copy2(analysis.detection.class_path, staging / "change_class.tif")
+        write_class_cog(analysis.detection.class_path, staging / "change_class.tif")
         write_evidence(plan, leads, staging, target.name)
         (staging / "run.json").write_text(json.dumps(_run_doc(plan, analysis), indent=2,
                                                      ensure_ascii=False, default=str),
                                           encoding="utf-8")
+        write_run_item(staging, target.name)
         staging.rename(target)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)

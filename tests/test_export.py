@@ -59,7 +59,8 @@ def test_gpkg_round_trip(frame: gpd.GeoDataFrame, tmp_path: Path) -> None:
 
 def test_csv_has_wkt_and_lonlat(frame: gpd.GeoDataFrame, tmp_path: Path) -> None:
     out = export_leads(frame, tmp_path / "leads.csv", "csv")
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads it as UTF-8
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert len(rows) == 3
     geom = shapely.from_wkt(rows[2]["geometry"])
     assert geom.equals_exact(frame.geometry.iloc[2], 1e-9)
@@ -95,7 +96,7 @@ def test_empty_frame_exports(tmp_path: Path) -> None:
     with Ledger.open(f"sqlite:///{tmp_path / 'empty.sqlite'}") as led:
         empty = led.leads_frame()
     out = export_leads(empty, tmp_path / "none.csv", "csv")
-    assert out.read_text().startswith("code,")
+    assert out.read_text(encoding="utf-8-sig").startswith("code,")
 
 
 def _cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
@@ -119,7 +120,7 @@ def test_cli_leads_export_and_list(ledger_url: str, tmp_path: Path, monkeypatch:
     assert rc == 2 and "exists" in err and str(out) in err and "Traceback" not in err
     rc = _cli(monkeypatch, "leads", "export", "--ledger", ledger_url, "--format", "csv",
               "--output", str(out), "--overwrite")
-    assert rc == 0 and out.read_text().startswith("code,")
+    assert rc == 0 and out.read_text(encoding="utf-8-sig").startswith("code,")
     rc = _cli(monkeypatch, "leads", "list", "--ledger", ledger_url)
     assert rc == 0 and "PUKOU-2024-0001" in capsys.readouterr().out
 

@@ -14,22 +14,28 @@ from pipeline.cli.options import LedgerOpt, default_ledger_url
 def export_cmd(
     output: Path = typer.Option(..., "--output", "-o", help="File to write.", dir_okay=False),
     fmt: str = typer.Option("geojson", "--format", "-f",
-                            help="geojson (EPSG:4326, RFC 7946) | gpkg | csv (WKT + lon/lat)."),
+                            help="geojson (EPSG:4326, RFC 7946) | gpkg (with QGIS styles) | "
+                                 "csv (UTF-8 with BOM, WKT + lon/lat) | xlsx."),
     ledger: Optional[str] = LedgerOpt,
     status: Optional[str] = typer.Option(None, "--status", help="Only leads in this status."),
     region: Optional[str] = typer.Option(None, "--region", help="Only leads of this region."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="zh | en: language of CSV/XLSX headers "
+                                       "and style labels (default $LANDPATROL_LANG, else zh)."),
 ) -> None:
-    """Write the ledger's leads to a GeoJSON, GeoPackage or CSV file."""
+    """Write the ledger's leads to a GeoJSON, GeoPackage, CSV or XLSX file."""
+    from pipeline.errors import ConfigError, OutputError
+    from pipeline.i18n import LANGS
     from pipeline.io.export import FORMATS, export_leads
-    from pipeline.errors import OutputError
     from pipeline.ledger import Ledger
 
     if fmt.lower() not in FORMATS:
         raise OutputError(output, f"unknown format '{fmt}' (use one of {', '.join(FORMATS)})")
+    if lang is not None and lang not in LANGS:
+        raise ConfigError("--lang", f"'{lang}' is not one of {', '.join(LANGS)}")
     with Ledger.open(ledger or default_ledger_url()) as led:
         frame = led.leads_frame(region=region, status=status)
-    written = export_leads(frame, output, fmt, overwrite=overwrite)
+    written = export_leads(frame, output, fmt, overwrite=overwrite, lang=lang)
     typer.echo(f"{len(frame)} lead(s) written to {written}")
 
 

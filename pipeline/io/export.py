@@ -1,7 +1,9 @@
-"""Leads out of the ledger: GeoJSON (EPSG:4326, RFC 7946), GeoPackage, CSV.
+"""Leads out of the ledger: GeoJSON (EPSG:4326, RFC 7946), GeoPackage, CSV, XLSX.
 
 List and dict columns (zones, approvals) are written as JSON text, dates as ISO 8601 text, so
-every format carries the same values. The file is written next to its destination under a
+every format carries the same values. CSV (UTF-8 with BOM) and XLSX have headers in the
+reader's language (:mod:`pipeline.io.tables`); the GeoPackage carries QGIS layer styles for
+priority and status (:mod:`pipeline.io.gpkgstyle`); the GeoJSON's ``name`` is the file's stem. The file is written next to its destination under a
 temporary name and moved into place, so a failed export leaves no half-written file; an existing
 file is only replaced with ``overwrite=True``.
 """
@@ -17,9 +19,11 @@ import geopandas as gpd
 import pandas as pd
 
 from pipeline.errors import OutputError
+from pipeline.io.gpkgstyle import add_layer_styles
+from pipeline.io.tables import write_csv, write_xlsx
 
-FORMATS = ("geojson", "gpkg", "csv")
-_SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv"}
+FORMATS = ("geojson", "gpkg", "csv", "xlsx")
+_SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "csv": ".csv", "xlsx": ".xlsx"}
 LAYER = "leads"
 
 
@@ -63,12 +67,14 @@ def _check_target(path: Path, overwrite: bool) -> None:
 
 
 def export_leads(frame: gpd.GeoDataFrame, path: str | os.PathLike[str], fmt: str | None = None,
-                 overwrite: bool = False) -> Path:
-    """Write ``frame`` to ``path`` as ``fmt`` (``geojson``, ``gpkg`` or ``csv``; guessed from the
-    suffix when ``None``); returns the path written.
+                 overwrite: bool = False, lang: str | None = None, styles: bool = True) -> Path:
+    """Write ``frame`` to ``path`` as ``fmt`` (``geojson``, ``gpkg``, ``csv`` or ``xlsx``;
+    guessed from the suffix when ``None``); returns the path written.
 
     CSV carries the geometry as WKT in a ``geometry`` column plus ``lon``/``lat`` of a point
-    inside each lead. Raises :class:`OutputError` naming the file when it exists (and
+    inside each lead; CSV and XLSX headers are in ``lang`` (default: Chinese, or
+    ``$LANDPATROL_LANG``). A GeoPackage of leads gets the priority and status styles unless
+    ``styles`` is false. Raises :class:`OutputError` naming the file when it exists (and
     ``overwrite`` is false) or cannot be written.
     """
     path = Path(path)
@@ -84,15 +90,16 @@ def export_leads(frame: gpd.GeoDataFrame, path: str | os.PathLike[str], fmt: str
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{_SUFFIX[fmt]}")
     try:
         if fmt == "csv":
-            table = pd.DataFrame(flat.drop(columns=flat.geometry.name))
-            pts = flat.geometry.representative_point()
-            table["lon"], table["lat"] = pts.x, pts.y
-            table["geometry"] = flat.geometry.to_wkt(rounding_precision=9)  # 0.1 mm
-            table.to_csv(tmp, index=False)
-        elif fmt == "geojson":
-            flat.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES", "AUTODETECT_JSON_STRINGS": "NO"})
+            write_csv(flat, tmp, lang)
+        elif fmt == "xlsx":
+            write_xlsx(flat, tmp, lang)
+        elif fmt == "geojson":  # the layer name becomes the collection's "name": the file's stem
+            flat.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=path.stem,
+                         layer_options={"RFC7946": "YES", "AUTODETECT_JSON_STRINGS": "NO"})
         else:
             flat.to_file(tmp, driver="GPKG", engine="pyogrio", layer=LAYER)
+            if styles and "priority" in flat.columns:
+                add_layer_styles(tmp, LAYER, lang)
         os.replace(tmp, path)
     except OutputError:
         raise
