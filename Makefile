@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv bench catalogue clean
+.PHONY: demo test venv bench catalogue notebook clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (landpatrol needs Python 3.11)"; exit 1; }
@@ -27,6 +27,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py
+
+# the analyst's notebook (notebooks/explore_run.ipynb) in JupyterLab, in the project's own .venv
+notebook: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[notebook]'
+	$(BIN)/jupyter lab notebooks/explore_run.ipynb
 
 # gettext .mo files from the message catalogue (the app reads the .po files directly)
 catalogue: $(STAMP)

@@ -14,14 +14,15 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
+from flows.names import pair_run_name, task_name
 from pipeline.errors import InputError
 from pipeline.runner import (
     Analysis,
     PairPlan,
     PairRequest,
     RunReport,
-    analyse_pair,
     already_compared,
+    analyse_pair,
     commit_pair,
     plan_pair,
     skipped_report,
@@ -37,7 +38,7 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
         state.result()
     except InputError:
         return False
-    except Exception:  # noqa: BLE001 - anything else may be transient
+    except Exception:
         return True
     return False
 
@@ -54,13 +55,13 @@ def _analysis_key(context: Any, parameters: dict[str, Any]) -> str:
     return f"landpatrol-analysis-{plan.pair_key}"
 
 
-@task(name="plan-pair", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+@task(name="plan-pair", task_run_name=task_name("plan"), retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=retry_transient, persist_result=False)
 def plan_task(request: PairRequest) -> PairPlan:
     return plan_pair(request)
 
 
-@task(name="analyse-pair", cache_key_fn=_analysis_key, cache_expiration=timedelta(days=30),
+@task(name="analyse-pair", task_run_name=task_name("analyse"), cache_key_fn=_analysis_key, cache_expiration=timedelta(days=30),
       persist_result=True)
 def analyse_task(plan: PairPlan) -> Analysis:
     workdir = cache_dir() / plan.pair_key
@@ -69,7 +70,7 @@ def analyse_task(plan: PairPlan) -> Analysis:
     return analyse_pair(plan, workdir)
 
 
-@task(name="record-run", retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+@task(name="record-run", task_run_name=task_name("record"), retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=retry_transient, persist_result=False)
 def commit_task(plan: PairPlan, analysis: Analysis, ledger_url: str) -> RunReport:
     if not analysis.detection.score_path.exists():  # cache entry outlived its scratch files
@@ -77,7 +78,7 @@ def commit_task(plan: PairPlan, analysis: Analysis, ledger_url: str) -> RunRepor
     return commit_pair(plan, analysis, ledger_url)
 
 
-@flow(name="detect-changes", log_prints=True, validate_parameters=True)
+@flow(name="detect-changes", flow_run_name=pair_run_name, log_prints=True, validate_parameters=True)
 def detect_changes(
     before: Path,
     after: Path,
@@ -112,16 +113,22 @@ def detect_changes(
 
 
 def run_request(request: PairRequest) -> RunReport:
-    """The body of ``detect_changes``, callable from another flow as plain tasks."""
+    """The body of ``detect_changes``, callable from another flow as plain tasks; publishes the
+    pair's lead table and summary (:mod:`flows.artifacts`)."""
+    from flows.artifacts import publish_pair
+
     logger = get_run_logger()
     plan = plan_task(request)
     if already_compared(plan, request.ledger_url):
         logger.info("pair %s / %s already compared; nothing to add", plan.before.path,
                     plan.after.path)
-        return skipped_report(plan)
+        skipped = skipped_report(plan)
+        publish_pair(plan, skipped)
+        return skipped
     analysis = analyse_task(plan)
     report = commit_task(plan, analysis, request.ledger_url)
     logger.info("%s -> %s: %d new lead(s), %d updated, %d approved change(s)",
                 report.before_date, report.after_date, len(report.created), len(report.updated),
                 report.approved)
+    publish_pair(plan, report)
     return report

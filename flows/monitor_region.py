@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger, task
 from sqlalchemy import select
 
 from flows.detect_changes import retry_transient, run_request
+from flows.names import region_run_name
 from pipeline.errors import ZoneError
 from pipeline.region import Region, load_region, successive_pairs
 from pipeline.runner import PairRequest
@@ -121,7 +122,8 @@ def pair_requests(region: Region, ledger_url: str, out: Path | None) -> list[Pai
     return requests
 
 
-@flow(name="monitor-region", log_prints=True, validate_parameters=True)
+@flow(name="monitor-region", flow_run_name=region_run_name, log_prints=True,
+      validate_parameters=True)
 def monitor_region(region_dir: Path, ledger: str | None = None,
                    out: Path | None = None) -> list[dict[str, Any]]:
     """Run ``detect_changes`` on every successive pair of the region not yet compared."""

@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.prefect_server import prefect_server
 from tests.scenes import make_scene
 
 REPO = Path(__file__).resolve().parents[1]
@@ -105,37 +104,10 @@ def test_bad_cron_is_refused_with_the_file_named(tmp_path):
         load_schedules(path)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.server
 def test_flow_against_a_real_prefect_server(tmp_path):
     """`prefect server start` on localhost; a flow run in another process reports to it."""
-    port = _free_port()
-    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "home"),
-               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false",
-               LANDPATROL_CACHE=str(tmp_path / "cache"))
-    env.pop("PREFECT_API_URL", None)
-    prefect = Path(sys.executable).with_name("prefect")
-    server = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port",
-                               str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    api = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None, "prefect server exited"
-            assert time.time() < deadline, "prefect server did not come up in 120 s"
-            time.sleep(1)
+    with prefect_server(tmp_path / "home") as (api, env):
         scene = make_scene(tmp_path / "scene")
         code = (
             "from flows.detect_changes import detect_changes\n"
@@ -144,7 +116,7 @@ def test_flow_against_a_real_prefect_server(tmp_path):
             "region='srv', region_code='SRV')\n"
             "print(r['created'])\n"
         )
-        run = subprocess.run([sys.executable, "-c", code], env=dict(env, PREFECT_API_URL=api),
+        run = subprocess.run([sys.executable, "-c", code], env=env,
                              cwd=REPO, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, run.stderr[-2000:]
         assert "SRV-2024-0001" in run.stdout
@@ -153,9 +125,3 @@ def test_flow_against_a_real_prefect_server(tmp_path):
         with urllib.request.urlopen(req, timeout=10) as resp:
             runs = json.loads(resp.read())
         assert [r["state_type"] for r in runs] == ["COMPLETED"]
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()

@@ -9,13 +9,18 @@ import typer
 from pipeline.cli.main import app
 from pipeline.cli.options import LedgerOpt, default_ledger_url
 
+#: Prefect's console handler only (logging.yml's ``handlers.console.level``); the API handler
+#: keeps the level of ``PREFECT_LOGGING_LEVEL`` (INFO by default)
+CONSOLE_LEVEL_ENV = "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"
+
 
 def quiet_prefect() -> None:
-    """No analytics, and no Prefect console logs unless asked for (``PREFECT_LOGGING_LEVEL``):
-    the command prints its own report, and bad input one line, never a flow traceback. The
-    flow's logs still reach a Prefect server's UI when ``PREFECT_API_URL`` points at one."""
+    """No analytics, and no Prefect logs on the console unless asked for
+    (``PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=INFO``): the command prints its own report, and
+    bad input one line, never a flow traceback. The logs themselves still go to the Prefect
+    API, so a server's UI (``PREFECT_API_URL``) shows every run's log."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    os.environ.setdefault(CONSOLE_LEVEL_ENV, "CRITICAL")
     # The temporary local server takes ~10 s on an idle 2-core machine; Prefect gives up after
     # 20 s, which a busy machine exceeds. Wait longer rather than fail the run.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

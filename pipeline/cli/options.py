@@ -49,7 +49,7 @@ def run_app(app: typer.Typer) -> int:
 
     warnings.showwarning = _show_warning
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns the code of a typer.Exit raised inside
     except LandpatrolError as err:
         typer.echo(error_line(err), err=True)
         return err.exit_code
@@ -66,4 +66,4 @@ def run_app(app: typer.Typer) -> int:
             return exc.exit_code
         typer.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
