@@ -1,6 +1,7 @@
 """Maintain the message catalogue (pipeline/locale/<lang>/LC_MESSAGES/landpatrol.po).
 
     python scripts/catalogue.py add KEY "中文句子" "English sentence"   # add or change one key
+    python scripts/catalogue.py import pipeline.web.x:WORDS web        # a {key: {"zh", "en"}} dict
     python scripts/catalogue.py check                                  # both languages, same keys
 
 Keys are ``area.name`` (``web.*`` for the web app's words, ``ledger.*``, ``input.*``, ...);
@@ -48,6 +49,19 @@ def add(key: str, zh: str, en: str) -> None:
         path.write_text(header + body, encoding="utf-8")
 
 
+def import_dict(ref: str, prefix: str) -> int:
+    """Add every entry of a ``{key: {"zh": ..., "en": ...}}`` dict (``module:NAME``) as
+    ``<prefix>.<key>``, so words kept in code move into the catalogue in one step."""
+    import importlib
+
+    sys.path.insert(0, str(LOCALE.parents[1]))
+    module, name = ref.split(":")
+    words = getattr(importlib.import_module(module), name)
+    for key, entry in words.items():
+        add(f"{prefix}.{key}", entry["zh"], entry.get("en", entry["zh"]))
+    return len(words)
+
+
 def check() -> int:
     cats = {}
     for lang in LANGS:
@@ -65,6 +79,8 @@ def check() -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "add":
         add(*sys.argv[2:5])
+    elif len(sys.argv) == 4 and sys.argv[1] == "import":
+        print(f"{import_dict(sys.argv[2], sys.argv[3])} key(s) added")
     elif sys.argv[1:] == ["check"]:
         sys.exit(check())
     else:

@@ -2,6 +2,8 @@
 
 The words live in the project's one message catalogue (:mod:`pipeline.i18n`, keys ``web.*``
 in ``pipeline/locale/<lang>/LC_MESSAGES/landpatrol.po``); templates call ``t("title")``.
+New words: ``python scripts/catalogue.py add web.KEY 中文 English`` (or ``import module:DICT web``
+for a ``{key: {"zh", "en"}}`` dict).
 """
 from __future__ import annotations
 
