@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
+from pipeline.i18n import msg
 
 
 @dataclass(frozen=True)
@@ -43,19 +44,20 @@ def load_schedules(path: Path) -> list[RegionSchedule]:
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(path, f"cannot read schedules ({exc})") from None
+        raise ConfigError(path, msg("schedule.unreadable", detail=exc)) from None
     regions = doc.get("regions") or []
     if not regions:
-        raise ConfigError(path, "no regions listed under 'regions:'")
+        raise ConfigError(path, msg("schedule.no_regions"))
     out: list[RegionSchedule] = []
     for i, item in enumerate(regions):
         missing = [k for k in ("name", "path", "cron") if not item.get(k)]
         if missing:
-            raise ConfigError(path, f"region #{i + 1} lacks {', '.join(missing)}")
+            raise ConfigError(path, msg("schedule.region_lacks", n=i + 1, fields=", ".join(missing)))
         try:
             CronSchedule(cron=item["cron"], timezone=item.get("timezone", "Asia/Shanghai"))
         except Exception as exc:  # noqa: BLE001 - pydantic's message is the useful part
-            raise ConfigError(path, f"region {item['name']}: bad cron {item['cron']!r} ({exc})") from None
+            raise ConfigError(path, msg("schedule.bad_cron", name=item["name"], cron=repr(item["cron"]),
+                                         detail=exc)) from None
         region_path = Path(item["path"])
         if not region_path.is_absolute():
             region_path = (Path(path).parent / region_path).resolve()

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from pipeline.errors import ConfigError, InputError, OutputError, ZoneError
+from pipeline.i18n import msg
 from pipeline.region import Region, load_region
 
 #: columns of a responsibility-zone layer (``flows.monitor_region`` writes them to the ledger)
@@ -20,7 +21,7 @@ PATROL_ZONE_COLUMNS = ("code", "level", "persons")
 def check_region(path: Path) -> tuple[Region | None, list[InputError]]:
     """The region and every problem found with it (an empty list: it will run)."""
     if not path.exists():
-        return None, [ConfigError(path, "region folder or ItemCollection not found")]
+        return None, [ConfigError(path, msg("check.region_missing"))]
     try:
         region = load_region(path)  # region.yaml, tiles folder, zones layer present, dates
     except InputError as exc:
@@ -81,12 +82,12 @@ def _patrol_zones(path: Path) -> list[InputError]:
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001 - pyogrio raises its own errors
-        return [ZoneError(path, f"cannot read responsibility zones ({exc.__class__.__name__})")]
+        return [ZoneError(path, msg("check.patrol_unreadable", detail=exc.__class__.__name__))]
     missing = [c for c in PATROL_ZONE_COLUMNS if c not in frame.columns]
     if missing:
-        return [ZoneError(path, f"responsibility zones need columns {', '.join(missing)}")]
+        return [ZoneError(path, msg("check.patrol_columns", columns=", ".join(missing)))]
     if frame.crs is None:
-        return [ZoneError(path, "responsibility-zone layer has no CRS")]
+        return [ZoneError(path, msg("check.patrol_no_crs"))]
     return []
 
 
@@ -97,13 +98,13 @@ def check_destinations(ledger: str | None, out: Path | None) -> list[InputError]
     if ledger and ledger.startswith("sqlite:///"):
         folder = Path(ledger.removeprefix("sqlite:///")).parent
         if not folder.is_dir():
-            found.append(ConfigError(ledger, f"folder {folder} of the SQLite ledger does not exist"))
+            found.append(ConfigError(ledger, msg("check.ledger_no_dir", folder=folder)))
         elif not os.access(folder, os.W_OK | os.X_OK):
-            found.append(ConfigError(ledger, f"folder {folder} of the SQLite ledger is not writable"))
+            found.append(ConfigError(ledger, msg("check.ledger_not_writable", folder=folder)))
     if out is not None:
         existing = out
         while not existing.exists() and existing != existing.parent:
             existing = existing.parent
         if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-            found.append(OutputError(out, f"cannot create or write the output folder ({existing})"))
+            found.append(OutputError(out, msg("check.out_not_writable", existing=existing)))
     return found

@@ -155,3 +155,27 @@ def test_chips_are_chinese_and_warn_when_no_cjk_font(monkeypatch: pytest.MonkeyP
         monkeypatch.undo()
         evidence._font.cache_clear()
         evidence._warn_no_cjk.cache_clear()
+
+
+def test_output_and_schedule_problems_read_in_chinese(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from flows.schedule import load_schedules
+    from pipeline.errors import ConfigError, OutputError
+    from pipeline.io.export import export_leads
+    from pipeline.regioncheck import check_destinations
+
+    target = tmp_path / "leads.csv"
+    target.write_text("keep", encoding="utf-8")
+    frame = gpd.GeoDataFrame({"code": ["A"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
+    with pytest.raises(OutputError) as info:
+        export_leads(frame, target)
+    assert localized(info.value, "zh") == f"{target}: 文件已存在；如需覆盖请加 --overwrite"
+    path = tmp_path / "s.yaml"
+    path.write_text("regions: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_schedules(path)
+    assert localized(err.value, "zh") == f"{path}: “regions:”下没有列出任何区域"
+    [problem] = check_destinations(f"sqlite:///{tmp_path / 'no' / 'l.sqlite'}", None)
+    assert localized(problem, "zh").endswith(f"SQLite 台账所在文件夹 {tmp_path / 'no'} 不存在")

@@ -25,14 +25,14 @@ def export_cmd(
 ) -> None:
     """Write the ledger's leads to a GeoJSON, GeoPackage, CSV or XLSX file."""
     from pipeline.errors import ConfigError, OutputError
-    from pipeline.i18n import LANGS
+    from pipeline.i18n import LANGS, msg
     from pipeline.io.export import FORMATS, export_leads
     from pipeline.ledger import Ledger
 
     if fmt.lower() not in FORMATS:
-        raise OutputError(output, f"unknown format '{fmt}' (use one of {', '.join(FORMATS)})")
+        raise OutputError(output, msg("output.unknown_format", fmt=fmt, formats=", ".join(FORMATS)))
     if lang is not None and lang not in LANGS:
-        raise ConfigError("--lang", f"'{lang}' is not one of {', '.join(LANGS)}")
+        raise ConfigError("--lang", msg("input.bad_lang", lang=lang, langs=", ".join(LANGS)))
     with Ledger.open(ledger or default_ledger_url()) as led:
         frame = led.leads_frame(region=region, status=status)
     written = export_leads(frame, output, fmt, overwrite=overwrite, lang=lang)

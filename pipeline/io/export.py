@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pipeline.errors import OutputError
+from pipeline.i18n import msg
 from pipeline.io.gpkgstyle import add_layer_styles
 from pipeline.io.tables import write_csv, write_xlsx
 
@@ -56,14 +57,14 @@ def flatten(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _check_target(path: Path, overwrite: bool) -> None:
     if path.exists() and not overwrite:
-        raise OutputError(path, "file exists; pass overwrite (--overwrite) to replace it")
+        raise OutputError(path, msg("output.exists"))
     if path.is_dir():
-        raise OutputError(path, "is a directory")
+        raise OutputError(path, msg("output.is_dir"))
     parent = path.parent
     if not parent.is_dir():
-        raise OutputError(path, f"directory {parent} does not exist")
+        raise OutputError(path, msg("output.no_dir", parent=parent))
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(path, f"directory {parent} is not writable")
+        raise OutputError(path, msg("output.dir_not_writable", parent=parent))
 
 
 def export_leads(frame: gpd.GeoDataFrame, path: str | os.PathLike[str], fmt: str | None = None,
@@ -81,10 +82,10 @@ def export_leads(frame: gpd.GeoDataFrame, path: str | os.PathLike[str], fmt: str
     if fmt is None:
         fmt = next((f for f, s in _SUFFIX.items() if path.suffix.lower() == s), None)
         if fmt is None:
-            raise OutputError(path, f"cannot tell the format from the suffix; use one of {', '.join(FORMATS)}")
+            raise OutputError(path, msg("output.no_format", formats=", ".join(FORMATS)))
     fmt = fmt.lower()
     if fmt not in FORMATS:
-        raise OutputError(path, f"unknown format '{fmt}' (use one of {', '.join(FORMATS)})")
+        raise OutputError(path, msg("output.unknown_format", fmt=fmt, formats=", ".join(FORMATS)))
     _check_target(path, overwrite)
     flat = flatten(frame)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{_SUFFIX[fmt]}")
@@ -104,7 +105,7 @@ def export_leads(frame: gpd.GeoDataFrame, path: str | os.PathLike[str], fmt: str
     except OutputError:
         raise
     except (OSError, RuntimeError, ValueError) as exc:
-        raise OutputError(path, f"cannot write {fmt}: {' '.join(str(exc).split())}") from None
+        raise OutputError(path, msg("output.cannot_write", fmt=fmt, detail=" ".join(str(exc).split()))) from None
     finally:
         if tmp.exists():
             tmp.unlink()
