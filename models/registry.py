@@ -1,7 +1,8 @@
 """Detectors by name. ``get_detector(None, pixel_size_m)`` gives the default of ``landpatrol run``.
 
-``auto`` is not a detector of its own: it names a detector by the pair's pixel size
-(:func:`auto_choice`), and the run records that one (name and version).
+``auto`` names its members (:data:`AUTO_MEMBERS`) by the pair's pixel size (:func:`auto_choice`)
+and, for fine pixels, by its bands (:class:`models.auto.BandSetDetector`, which records the member
+in the scene parameters); the run records the detector's name and version.
 """
 from __future__ import annotations
 
@@ -10,22 +11,31 @@ from collections.abc import Callable
 from models.base import Detector
 from pipeline.errors import ConfigError
 
-# The default is `auto` (models/README.md, "Session 3 decision"): at 15 m or finer the cva+gbm
-# ensemble (gate) beats cva held out on OSCD, the aerial pairs and the sub-metre samples and still
-# draws outlines the product can use (gbm alone draws objects 3-5 px too wide, so an approved roof
-# would stick out of its approval and become a lead); on 30 m Landsat (Nanjing) cva wins.
+# The default is `auto` (models/README.md, "v4 protocol"): chosen per regime by a rule written
+# before its runs. Sentinel-2-like pairs: cva (the trained detectors did not beat it by the
+# rule's margin on the three cities they never saw); aerial / RGB pairs: the cva+gbm ensemble
+# (gate), best held out on the aerial pairs; coarse pixels (Landsat): IR-MAD with a per-scene
+# Kittler-Illingworth cut, best on Nanjing.
 DEFAULT_DETECTOR = "auto"
 AUTO = "auto"
 FINE_PIXEL_LIMIT_M = 15.0
-"""``auto`` takes the ``ensemble`` for pixels this fine or finer (or of unknown size: pictures)
-and ``cva`` for coarser ones. Its trained half (gbm) learned from 10 m Sentinel-2 and 1.5 m
+"""``auto`` takes its fine members for pixels this fine or finer (or of unknown size: pictures)
+and its coarse member for coarser ones. gbm (in the ensemble) learned from 10 m Sentinel-2 and 1.5 m
 aerial pixels; its context features span fixed pixel counts, so at 30 m (Landsat) they cover 9x
 the ground it learned from. 15 m is the geometric middle of 10 m and 30 m, not a tuned value."""
 
 
+AUTO_MEMBERS: dict[str, str] = {"coarse": "irmad:ki", "full": "cva", "rgb": "ensemble"}
+"""``auto``'s member per regime (models/README.md, the v4 protocol): ``coarse`` for pixels coarser
+than :data:`FINE_PIXEL_LIMIT_M`, else ``full`` for pairs with nir and swir (Sentinel-2-like) and
+``rgb`` for the rest (aerial, drone, 4-band, pictures); the fine pair is resolved per scene by
+:class:`models.auto.BandSetDetector` from the bands the pair has."""
+
+
 def auto_choice(pixel_size_m: float | None) -> str:
-    """The detector ``auto`` stands for at this pixel size (metres; None = unknown)."""
-    return "ensemble" if pixel_size_m is None or pixel_size_m <= FINE_PIXEL_LIMIT_M else "cva"
+    """The regime ``auto`` resolves to at this pixel size (metres; None = unknown): its coarse
+    member's name, or ``"fine"`` (the fine pair, chosen per scene by bands)."""
+    return AUTO_MEMBERS["coarse"] if pixel_size_m is not None and pixel_size_m > FINE_PIXEL_LIMIT_M else "fine"
 
 
 def _cva() -> Detector:
@@ -52,7 +62,14 @@ def _ensemble() -> Detector:
     return EnsembleDetector()
 
 
-_FACTORIES: dict[str, Callable[[], Detector]] = {"cva": _cva, "gbm": _gbm, "irmad": _irmad, "ensemble": _ensemble}
+def _cnn() -> Detector:
+    from models.cnn import CNNDetector
+
+    return CNNDetector()
+
+
+_FACTORIES: dict[str, Callable[[], Detector]] = {"cva": _cva, "gbm": _gbm, "irmad": _irmad, "ensemble": _ensemble,
+                                                  "cnn": _cnn}
 
 
 def available_detectors() -> list[str]:
@@ -86,6 +103,13 @@ def get_detector(name: str | None = None, pixel_size_m: float | None = None) -> 
     key = check_detector_name(name)
     if key == AUTO:
         key = auto_choice(pixel_size_m)
+        if key == "fine":
+            full, rgb = AUTO_MEMBERS["full"], AUTO_MEMBERS["rgb"]
+            if full == rgb:
+                return get_detector(full)
+            from models.auto import BandSetDetector
+
+            return BandSetDetector({"full": get_detector(full), "rgb": get_detector(rgb)})
     base, cut = _split(key)
     det = _FACTORIES[base]()
     if cut is None:

@@ -8,7 +8,7 @@ import pytest
 import rasterio
 from affine import Affine
 
-from models.registry import DEFAULT_DETECTOR, auto_choice, available_detectors, check_detector_name, get_detector
+from models.registry import AUTO_MEMBERS, DEFAULT_DETECTOR, auto_choice, available_detectors, check_detector_name, get_detector
 from pipeline.errors import ConfigError
 from pipeline.evaluate.images import pixel_size_m
 
@@ -17,21 +17,24 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 def test_default_is_auto() -> None:
     assert DEFAULT_DETECTOR == "auto"
-    assert get_detector(None, 10.0).name == "ensemble" and get_detector(None, 30.0).name == "cva"
+    assert get_detector(None, 10.0).name == "auto" and get_detector(None, 30.0).name == "irmad:ki"
+    fine = get_detector(None, 10.0)
+    assert fine.members["full"].name == "cva" and fine.members["rgb"].name == "ensemble"
     assert {"auto", "cva", "gbm", "irmad", "ensemble"} <= set(available_detectors())
 
 
-@pytest.mark.parametrize("size,expected", [(0.5, "ensemble"), (10.0, "ensemble"), (15.0, "ensemble"),
-                                           (30.0, "cva"), (None, "ensemble")])
-def test_auto_goes_by_pixel_size(size: float | None, expected: str) -> None:
+@pytest.mark.parametrize("size,fine", [(0.5, True), (10.0, True), (15.0, True), (30.0, False), (None, True)])
+def test_auto_goes_by_pixel_size(size: float | None, fine: bool) -> None:
+    expected = "fine" if fine else AUTO_MEMBERS["coarse"]
     assert auto_choice(size) == expected
-    assert get_detector("auto", size).name == expected
-    assert get_detector("AUTO", size).name == expected
+    name = (AUTO_MEMBERS["full"] if AUTO_MEMBERS["full"] == AUTO_MEMBERS["rgb"] else "auto") if fine else expected
+    assert get_detector("auto", size).name == name
+    assert get_detector("AUTO", size).name == name
 
 
 def test_unknown_name_is_refused_naming_the_option() -> None:
-    with pytest.raises(ConfigError, match="--detector.*unknown detector 'cnn'"):
-        check_detector_name("cnn")
+    with pytest.raises(ConfigError, match="--detector.*unknown detector 'unet'"):
+        check_detector_name("unet")
 
 
 def _tif(path: Path, crs: str | None, transform: Affine) -> Path:
@@ -51,12 +54,12 @@ def test_pixel_size_of_projected_geographic_and_plain_images(tmp_path: Path) -> 
 
 
 @pytest.mark.realdata
-def test_nanjing_landsat_is_30_m_so_auto_takes_cva() -> None:
+def test_nanjing_landsat_is_30_m_so_auto_takes_its_coarse_member() -> None:
     envi = DATA / "landsat" / "Nanjing" / "LT51200382000124BJC00_Nanjing"
     if not envi.exists():
         pytest.skip("shared data not present")
     assert pixel_size_m(envi) == pytest.approx(30.0)
-    assert get_detector("auto", pixel_size_m(envi)).name == "cva"
+    assert get_detector("auto", pixel_size_m(envi)).name == AUTO_MEMBERS["coarse"]
 
 
 def test_runner_resolves_auto_on_the_pair_grid(tmp_path: Path) -> None:
@@ -65,8 +68,8 @@ def test_runner_resolves_auto_on_the_pair_grid(tmp_path: Path) -> None:
 
     scene = make_scene(tmp_path / "scene")  # 10 m
     request = dict(before=scene.before, after=scene.after, zones=scene.zones)
-    assert plan_pair(PairRequest(**request, detector="auto")).detector.name == "ensemble"
-    assert plan_pair(PairRequest(**request)).detector.name == "ensemble"  # the default is auto
+    assert plan_pair(PairRequest(**request, detector="auto")).detector.name == "auto"  # 10 m: the fine pair
+    assert plan_pair(PairRequest(**request)).detector.name == "auto"  # the default is auto
     assert plan_pair(PairRequest(**request, detector="cva")).detector.name == "cva"
     with pytest.raises(ConfigError, match="--detector"):
         plan_pair(PairRequest(**request, detector="nope"))

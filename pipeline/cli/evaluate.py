@@ -12,8 +12,9 @@ from pipeline.cli.main import evaluate_app
 if TYPE_CHECKING:
     from pipeline.evaluate.runner import PostProcess
 
-DetectorOpt = typer.Option(None, "--detector", help="auto (default: ensemble at 15 m or finer and for pictures, "
-                           "cva coarser), cva, gbm, irmad, ensemble or naive (CVA + Otsu).")
+DetectorOpt = typer.Option(None, "--detector", help="auto (default: cva for multispectral, ensemble for RGB/pictures, "
+                           "irmad:ki coarser than 15 m), cva, gbm, irmad, ensemble, cnn or naive (CVA + Otsu); "
+                           "NAME:otsu|ki|gmm|spread adds a per-scene cut.")
 JsonOpt = typer.Option(..., "--json", help="Write the JSON record here.", dir_okay=False)
 ThresholdOpt = typer.Option(None, "--threshold", help="Override the detector's score threshold.")
 RawOpt = typer.Option(False, "--raw", help="Score the pixel mask as is, without the product's clean-up "

@@ -34,7 +34,7 @@ def run_command(
     ledger: str | None = LedgerOpt,
     out: Path | None = typer.Option(None, "--out", help="Folder for leads GeoPackage, score COG, quicklook and chips."),
     region: str = typer.Option("adhoc", "--region", help="Region name; its code prefixes lead codes."),
-    detector: str | None = typer.Option(None, "--detector", help="auto (default: ensemble at 15 m or finer, cva coarser), cva, gbm, irmad or ensemble."),
+    detector: str | None = typer.Option(None, "--detector", help="auto (default: cva for multispectral, ensemble for RGB, irmad:ki coarser than 15 m), cva, gbm, irmad, ensemble or cnn; NAME:otsu|ki|gmm|spread adds a per-scene cut."),
     threshold: float | None = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Score threshold (default: the detector's)."),
     min_area: float | None = typer.Option(None, "--min-area", min=0.0, help="Minimum mapping unit in m2."),
     min_overlap: float = typer.Option(0.2, "--min-overlap", min=0.0, max=1.0, help="Least shared fraction of the smaller tile."),

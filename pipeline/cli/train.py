@@ -187,3 +187,31 @@ def cv_ensemble_cmd(
     _check_data(data)
     write_json(json_out, lab("ensemblecv").cross_validate_ensemble(data, parts, cache, lab("gbm_train").default_say,
                                                                     None, cfg))
+
+
+@train_app.command("cnn")
+def cnn_cmd(
+    data: Path = DataOpt,
+    out: Path = typer.Option(Path("models/artifacts"), "--out", help="Where the ONNX files and sidecar go."),
+    version: str = typer.Option("v1", "--version", help="Artifact version (file names cnn-<version>*)."),
+    steps: int = typer.Option(1200, "--steps", help="Training steps per band set (batch 16, 40 px patches)."),
+    cities: str = typer.Option("abudhabi,bercy,bordeaux,hongkong,nantes,paris", "--cities",
+                               help="OSCD cities to train on (the rest stay unseen)."),
+) -> None:
+    """Train the Siamese CNN (full: OSCD; rgb: OSCD + aerial) on the CPU, seeded, and export it to ONNX.
+    Needs the training extra: pip install -e '.[train]'."""
+    import dataclasses
+
+    from pipeline.errors import ConfigError
+
+    try:
+        import torch  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise ConfigError("landpatrol train cnn", "needs PyTorch: pip install -e '.[train]'") from exc
+    if steps < 1:
+        raise ConfigError("--steps", f"expected a positive number of steps, got {steps}")
+    mod = lab("cnn_train")
+    _check_data(data)
+    cfg = dataclasses.replace(mod.CNNConfig(), steps=steps)
+    names = [c.strip() for c in cities.split(",") if c.strip()]
+    typer.echo(str(mod.train_shipped(data, out, version, cfg, lab("gbm_train").default_say, names)))
