@@ -44,10 +44,10 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
 
 
 def cache_dir() -> Path:
-    import os
+    from pipeline import settings
 
-    root = os.environ.get("LANDPATROL_CACHE") or Path.home() / ".cache" / "landpatrol"
-    return Path(root)
+    env = settings.load()
+    return env.flow_cache or env.cache_root
 
 
 def _analysis_key(context: Any, parameters: dict[str, Any]) -> str:

@@ -23,13 +23,15 @@ from typing import Any
 
 import numpy as np
 
-BACKEND_ENV = "LANDPATROL_GBM_BACKEND"
-CACHE_ENV = "LANDPATROL_CACHE_DIR"
+from pipeline import settings
+
+BACKEND_ENV = settings.GBM_BACKEND_ENV
+CACHE_ENV = settings.MODEL_CACHE_ENV
 
 
 def cache_dir() -> Path:
-    root = os.environ.get(CACHE_ENV)
-    return Path(root) if root else Path.home() / ".cache" / "landpatrol"
+    env = settings.load()
+    return env.model_cache or env.cache_root
 
 
 class CompiledForest:
@@ -39,7 +41,7 @@ class CompiledForest:
         self.model_file = Path(model_file)
         self.booster = booster          # the LightGBM fallback (also what training code uses)
         self._model: Any = None
-        self._failed = os.environ.get(BACKEND_ENV, "").lower() == "lightgbm"
+        self._failed = settings.load().gbm_backend == "lightgbm"
         self._lock = threading.Lock()
 
     @property

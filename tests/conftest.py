@@ -20,6 +20,17 @@ os.environ.setdefault("LANDPATROL_LANG", "en")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One ledger key for the whole test session (and the commands it starts), never the
+    user's own ``~/.config/landpatrol/ledger.key``."""
+    import os
+    import tempfile
+
+    if not os.environ.get("LANDPATROL_LEDGER_KEY") and not os.environ.get("LANDPATROL_LEDGER_KEY_FILE"):
+        folder = tempfile.mkdtemp(prefix="landpatrol-test-key-")
+        os.environ["LANDPATROL_LEDGER_KEY_FILE"] = str(Path(folder) / "ledger.key")
+
+
 @pytest.fixture(params=ledger_kinds())
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty ledger URL: SQLite always, PostgreSQL too when ``LANDPATROL_TEST_PG_URL``

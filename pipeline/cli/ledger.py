@@ -169,17 +169,6 @@ def overdue_cmd(today: Optional[str] = typer.Option(None, "--today", help="As of
              r["working_days_late"]] for r in rows])
 
 
-@ledger_app.command("verify")
-def verify_cmd(ledger: Optional[str] = LedgerOpt) -> None:
-    """Check the event hash chain; exits non-zero naming the first broken event."""
-    with _open(ledger) as led:
-        report = led.verify()
-        url = led.url
-    if not report.ok:
-        raise LedgerError(url, f"event {report.broken_id} {report.problem}")
-    typer.echo(f"ok: {report.events} event(s), hash chain intact")
-
-
 @ledger_app.command("stats")
 def stats_cmd(start: str = typer.Option(..., "--from", help="YYYY-MM-DD"),
               end: str = typer.Option(..., "--to", help="YYYY-MM-DD"),

@@ -30,7 +30,8 @@ def _register() -> None:
     # Importing a command module registers its commands on the apps above.
     import importlib
 
-    for name in ("run", "monitor", "demo", "schedule", "leads", "ledger", "evaluate", "train", "serve", "users", "review"):
+    for name in ("run", "monitor", "demo", "schedule", "leads", "ledger", "ledger_trust", "evaluate",
+                 "train", "serve", "users", "review"):
         try:
             importlib.import_module(f"pipeline.cli.{name}")
         except ModuleNotFoundError as exc:  # a command group not built yet

@@ -1,20 +1,20 @@
 """Options shared by several commands, and the one place errors become exit codes."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import typer
 
+from pipeline import settings
 from pipeline.errors import LandpatrolError
 
-DEFAULT_LEDGER_ENV = "LANDPATROL_LEDGER"
+DEFAULT_LEDGER_ENV = settings.LEDGER_ENV
 
 
 def default_ledger_url() -> str:
     """``$LANDPATROL_LEDGER`` or ``sqlite:///landpatrol.sqlite`` in the working directory."""
-    return os.environ.get(DEFAULT_LEDGER_ENV) or f"sqlite:///{Path('landpatrol.sqlite').resolve()}"
+    return settings.load().ledger_url or f"sqlite:///{Path('landpatrol.sqlite').resolve()}"
 
 
 LedgerOpt = typer.Option(

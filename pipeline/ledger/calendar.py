@@ -8,14 +8,14 @@ that file (or holds a comma-separated list of dates).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from pipeline import settings
 from pipeline.errors import ConfigError
 
-HOLIDAYS_ENV = "LANDPATROL_HOLIDAYS"
+HOLIDAYS_ENV = settings.HOLIDAYS_ENV
 REPORT_DEADLINE_WORKING_DAYS = 2  # violation report form within 2 working days of verification
 
 
@@ -83,7 +83,7 @@ class WorkCalendar:
     @classmethod
     def from_env(cls) -> WorkCalendar:
         """Official calendar plus ``$LANDPATROL_HOLIDAYS`` (a file, or dates separated by commas)."""
-        value = os.environ.get(HOLIDAYS_ENV, "").strip()
+        value = settings.load().holidays
         if not value:
             return cls()
         path = Path(value)

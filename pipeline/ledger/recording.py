@@ -102,11 +102,18 @@ def _seen_again(conn: Connection, run: RunRecord, run_id: int, lead_id: int, row
                       **bbox(row.geom), **area_fields(row.area_m2), **row.attrs)
     conn.execute(update(Lead).where(Lead.id == lead_id).values(**values))
     insert_observation(conn, lead_id, run_id, run.after_date, row)
-    keys = ("seen_count", "last_seen", "area_m2", "area_mu", "priority", "zone_level")
+    # every value the lead now has from this sighting, so the lead replays from its events
+    shown = {k: v for k, v in values.items() if k not in _UNSHOWN}
+    before = {k: lead[k] for k in shown if k != "last_run_id"}
+    if "geom_wkb" in values:
+        shown["geometry"] = shapely.to_wkt(row.geom, rounding_precision=7)
     append_event(conn, entity="lead", entity_id=lead_id, lead_code=lead["code"], action="seen_again",
-                 actor=run.actor, before={k: lead[k] for k in keys if k in values},
-                 after={k: values[k] for k in keys if k in values} | {"run_id": run_id})
+                 actor=run.actor, before=before,
+                 after={k: v for k, v in shown.items() if k != "last_run_id"} | {"run_id": run_id})
     return lead["code"]
+
+
+_UNSHOWN = frozenset({"geom_wkb", "minx", "miny", "maxx", "maxy", "updated_at"})
 
 
 def insert_observation(conn: Connection, lead_id: int, run_id: int | None, observed_on: Any,

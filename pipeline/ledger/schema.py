@@ -191,6 +191,7 @@ class Event(Base):
     note: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scheme: Mapped[str | None] = mapped_column(String(40))  # NULL: sha256; "hmac-sha256:<key id>"
 
 
 # The lifecycle's tables live in their own module; importing it here keeps Base.metadata whole.

@@ -18,4 +18,5 @@ web_users = Base.metadata.tables.get("web_users") or Table(
     Column("password_hash", Text, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("session_version", Integer, nullable=False, server_default="0"),  # revision 0005
 )

@@ -67,7 +67,8 @@ def report_lead(conn: Connection, *, region: str, source: str, geometry: BaseGeo
         insert_observation(conn, lead_id, None, reported_on, row, source=source)
         append_event(conn, entity="lead", entity_id=lead_id, lead_code=lead.code, action="merged_report",
                      actor=by, before={"seen_count": lead.seen_count},
-                     after={"seen_count": lead.seen_count + 1, "source": source,
+                     after={"seen_count": lead.seen_count + 1, "last_seen": max(lead.last_seen, reported_on),
+                            "source": source,
                             "reported_on": reported_on, "description": description})
         return Reported(lead.code, True)
     code = create_lead(conn, region=region, source=source, geom=geom, area_m2=area,

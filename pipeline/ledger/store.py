@@ -5,6 +5,7 @@ rows and events land, or none do. Reads return plain values or GeoDataFrames in 
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipeline.errors import LedgerError
 from pipeline.ledger import engine as eng
 from pipeline.ledger import migrate, patrols, recording
+from pipeline.ledger.anchor import check_anchor, make_anchor
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.events import (
     ChainHead,
@@ -31,6 +33,7 @@ from pipeline.ledger.lifecycle import apply_transition
 from pipeline.ledger.overdue import overdue_leads
 from pipeline.ledger.queries import lead_detail, leads_frame
 from pipeline.ledger.records import RunOutcome, RunRecord
+from pipeline.ledger.replay import replay_leads
 from pipeline.ledger.schema import ComparedPair
 from pipeline.ledger.sources import MERGE_RADIUS_M, Reported, report_lead
 from pipeline.ledger.stats import Stats, compute_stats
@@ -149,9 +152,26 @@ class Ledger(InspectionMixin):
         """Every event of lead ``code`` in order (who, when, before, after, hash)."""
         return self.read(lambda c: history(c, code))
 
-    def verify(self) -> ChainReport:
-        """Recompute the event hash chain; ``report.broken_id`` names the first bad event."""
-        return self.read(verify_chain)
+    def verify(self, anchor: dict[str, Any] | None = None) -> ChainReport:
+        """Check the ledger against its own record: the keyed hash chain (``broken_id`` names
+        the first bad event), every lead's row against the replay of its events, and with an
+        ``anchor`` (see :mod:`pipeline.ledger.anchor`) that nothing before it was cut or
+        rewritten. ``report.ok`` only when all hold; ``report.describe()`` says what failed."""
+        def check(conn: Any) -> ChainReport:
+            report = verify_chain(conn)
+            if not report.ok:
+                return report
+            leads, code, problem = replay_leads(conn)
+            report = replace(report, leads=leads, lead_code=code, lead_problem=problem)
+            if anchor is not None:
+                report = replace(report, anchor_problem=check_anchor(conn, anchor))
+            return report
+
+        return self.read(check)
+
+    def anchor(self) -> dict[str, Any]:
+        """The chain head as an anchor record to keep outside the ledger."""
+        return self.read(lambda c: make_anchor(c, self.url))
 
     def chain_head(self) -> ChainHead:
         """The last event of the chain (genesis when empty): id, hash and event count."""

@@ -7,24 +7,25 @@ account or changed zones take effect at once.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from datetime import datetime, timedelta, timezone
 
 import jwt
+
+from pipeline import settings
 
 TOKEN_TTL = timedelta(hours=8)
 SESSION_TTL = timedelta(hours=12)
 SESSION_COOKIE = "lp_session"
 CSRF_COOKIE = "lp_csrf"
 CSRF_FIELD = "csrf_token"
-SECRET_ENV = "LANDPATROL_WEB_SECRET"
+SECRET_ENV = settings.WEB_SECRET_ENV
 _ALG = "HS256"
 
 
 def resolve_secret(secret: str | None) -> str:
     """``secret``, else ``$LANDPATROL_WEB_SECRET``, else a random one (sessions end on restart)."""
-    return secret or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(32)
+    return secret or settings.load().web_secret or secrets.token_urlsafe(32)
 
 
 def issue(secret: str, name: str, kind: str, ttl: timedelta, now: datetime | None = None) -> str:

@@ -1,0 +1,94 @@
+"""Every setting landpatrol takes from the environment, in one typed, frozen place.
+
+:func:`load` reads the environment once into a :class:`Settings`; modules call it where they
+need a value (so a changed environment, e.g. in tests, takes effect on the next call) and never
+read ``os.environ`` themselves. The names are listed in README.md ("Settings").
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+LEDGER_ENV = "LANDPATROL_LEDGER"
+HOLIDAYS_ENV = "LANDPATROL_HOLIDAYS"
+WEB_SECRET_ENV = "LANDPATROL_WEB_SECRET"
+FLOW_CACHE_ENV = "LANDPATROL_CACHE"
+MODEL_CACHE_ENV = "LANDPATROL_CACHE_DIR"
+GBM_BACKEND_ENV = "LANDPATROL_GBM_BACKEND"
+LEDGER_KEY_ENV = "LANDPATROL_LEDGER_KEY"
+LEDGER_KEY_FILE_ENV = "LANDPATROL_LEDGER_KEY_FILE"
+WEB_SECURE_COOKIES_ENV = "LANDPATROL_WEB_SECURE_COOKIES"
+WEB_TRUST_PROXY_ENV = "LANDPATROL_WEB_TRUST_PROXY"
+WEB_MAX_UPLOAD_MB_ENV = "LANDPATROL_WEB_MAX_UPLOAD_MB"
+
+DEFAULT_MAX_UPLOAD_MB = 25.0
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _number(value: str | None, default: float) -> float:
+    try:
+        return float(value) if value and value.strip() else default
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The environment as landpatrol understands it (empty strings count as unset)."""
+
+    ledger_url: str | None = None        #: LANDPATROL_LEDGER: default ledger URL of the CLI
+    holidays: str = ""                   #: LANDPATROL_HOLIDAYS: holiday file or dates
+    web_secret: str | None = None        #: LANDPATROL_WEB_SECRET: signs web tokens and cookies
+    flow_cache: Path | None = None       #: LANDPATROL_CACHE: Prefect analysis cache folder
+    model_cache: Path | None = None      #: LANDPATROL_CACHE_DIR: compiled-model cache folder
+    gbm_backend: str = ""                #: LANDPATROL_GBM_BACKEND: "lightgbm" skips compiling
+    ledger_key: str | None = None        #: LANDPATROL_LEDGER_KEY: the event chain's HMAC key
+    ledger_key_file: Path | None = None  #: LANDPATROL_LEDGER_KEY_FILE: where the key file lives
+    config_dir: Path = Path.home() / ".config" / "landpatrol"  #: $XDG_CONFIG_HOME/landpatrol
+    web_secure_cookies: bool = False     #: LANDPATROL_WEB_SECURE_COOKIES: always mark Secure
+    web_trust_proxy: bool = False        #: LANDPATROL_WEB_TRUST_PROXY: honour X-Forwarded-Proto
+    web_max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB  #: LANDPATROL_WEB_MAX_UPLOAD_MB
+
+    @property
+    def cache_root(self) -> Path:
+        """The default cache folder, ``~/.cache/landpatrol``."""
+        return Path.home() / ".cache" / "landpatrol"
+
+    @property
+    def key_file(self) -> Path:
+        """The ledger key file: ``$LANDPATROL_LEDGER_KEY_FILE`` or ``<config dir>/ledger.key``."""
+        return self.ledger_key_file or self.config_dir / "ledger.key"
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+
+    def text(name: str) -> str | None:
+        value = env.get(name, "")
+        return value if value.strip() else None
+
+    def path(name: str) -> Path | None:
+        value = text(name)
+        return Path(value) if value else None
+
+    xdg = path("XDG_CONFIG_HOME")
+    return Settings(
+        ledger_url=text(LEDGER_ENV),
+        holidays=env.get(HOLIDAYS_ENV, "").strip(),
+        web_secret=text(WEB_SECRET_ENV),
+        flow_cache=path(FLOW_CACHE_ENV),
+        model_cache=path(MODEL_CACHE_ENV),
+        gbm_backend=env.get(GBM_BACKEND_ENV, "").strip().lower(),
+        ledger_key=text(LEDGER_KEY_ENV),
+        ledger_key_file=path(LEDGER_KEY_FILE_ENV),
+        config_dir=(xdg / "landpatrol") if xdg else Path.home() / ".config" / "landpatrol",
+        web_secure_cookies=_flag(env.get(WEB_SECURE_COOKIES_ENV)),
+        web_trust_proxy=_flag(env.get(WEB_TRUST_PROXY_ENV)),
+        web_max_upload_mb=_number(env.get(WEB_MAX_UPLOAD_MB_ENV), DEFAULT_MAX_UPLOAD_MB),
+    )
