@@ -23,6 +23,7 @@ import yaml
 
 from pipeline.errors import ConfigError, TileError, ZoneError
 from pipeline.i18n import msg
+from pipeline.timeutil import to_china
 
 RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".jp2", ".img", ".vrt", ".nc", ".dat", ".bsq"})
 LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
@@ -231,10 +232,10 @@ def _stac_tile(item: Any, source: Path, sensor: str | None) -> TileEntry:
         paths = {k: _href(a.href, source) for k, a in bands.items()}
         parents = {p.parent for p in paths.values()}
         folder = parents.pop() if len(parents) == 1 else source.parent
-        return TileEntry(folder, when.date(), item_sensor, paths, item.id)
+        return TileEntry(folder, to_china(when).date(), item_sensor, paths, item.id)
     if data or tiffs:
         href = _href((data or tiffs)[0].href, source)
-        return TileEntry(href, when.date(), item_sensor, None, item.id)
+        return TileEntry(href, to_china(when).date(), item_sensor, None, item.id)
     raise TileError(source, f"item {item.id} has no data, GeoTIFF or band asset")
 
 

@@ -6,7 +6,7 @@ and unreachable ledgers become one line on stderr and a non-zero exit (see ``opt
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Optional
 
@@ -14,7 +14,8 @@ import typer
 
 from pipeline.cli.main import ledger_app
 from pipeline.cli.options import LedgerOpt, default_ledger_url
-from pipeline.errors import ConfigError, InputError, LedgerError
+from pipeline.errors import ConfigError, InputError
+from pipeline.timeutil import china_text, from_china, now_utc
 
 patrol_app = typer.Typer(help="Patrol records (巡查记录), zero reports included.", no_args_is_help=True)
 zone_app = typer.Typer(help="Responsibility zones (分片包干).", no_args_is_help=True)
@@ -50,7 +51,7 @@ def _when(value: Optional[str], option: str) -> Optional[datetime]:
         dt = datetime.fromisoformat(value)
     except ValueError:
         raise ConfigError(option, f"'{value}' is not an ISO date-time (YYYY-MM-DDTHH:MM)") from None
-    return dt if dt.tzinfo else dt.astimezone(timezone.utc)
+    return from_china(dt)
 
 
 def _fields(pairs: list[str]) -> dict[str, str]:
@@ -149,8 +150,8 @@ def history_cmd(code: str, as_json: bool = JsonOpt, ledger: Optional[str] = Ledg
     if as_json:
         _echo_json(events)
         return
-    _table(code, ["at", "actor", "action", "before", "after", "note"],
-           [[e["at"], e["actor"], e["action"], json.dumps(e["before"], ensure_ascii=False, default=str),
+    _table(code, ["at (China time)", "actor", "action", "before", "after", "note"],
+           [[china_text(e["at"], seconds=True), e["actor"], e["action"], json.dumps(e["before"], ensure_ascii=False, default=str),
              json.dumps(e["after"], ensure_ascii=False, default=str)[:200], e["note"]] for e in events])
 
 
@@ -260,7 +261,7 @@ def patrol_add_cmd(personnel: str = typer.Option(..., "--personnel", help="At le
     """Record a patrol; with no --lead and no --situation it is a zero report."""
     with _open(ledger) as led:
         pid = led.add_patrol(
-            started_at=_when(start, "--start") or datetime.now(timezone.utc), ended_at=_when(end, "--end"),
+            started_at=_when(start, "--start") or now_utc(), ended_at=_when(end, "--end"),
             personnel=personnel, by=by, zone_code=zone,
             route=None if route is None else _geometry(route, "--route"), lead_codes=lead,
             situation=situation, project=project, party=party, location=location,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from pipeline.ledger.codes import canonical_json
 from pipeline.ledger.events import GENESIS, chain_head
 from pipeline.ledger.keys import LedgerKey, find_key
 from pipeline.ledger.schema import Event
+from pipeline.timeutil import now_utc
 
 FORMAT = "landpatrol-ledger-anchor/1"
 _FIELDS = ("format", "ledger", "first_hash", "event_id", "hash", "events", "at", "key_id")
@@ -43,7 +43,7 @@ def make_anchor(conn: Connection, url: str, key: LedgerKey | None = None) -> dic
     anchor: dict[str, Any] = {
         "format": FORMAT, "ledger": url, "first_hash": _first_hash(conn),
         "event_id": head.event_id, "hash": head.hash, "events": head.events,
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "at": now_utc().isoformat(timespec="seconds"),
         "key_id": key.key_id if key else None,
     }
     if key is not None:

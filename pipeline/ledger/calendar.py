@@ -1,13 +1,25 @@
 """Working days for deadlines: weekends, China's official holidays, a configurable extra list.
 
 Official holidays and the weekend days worked in lieu (调休) come from the ``chinese-calendar``
-package for the years it covers; outside them only weekends count as days off. Bureaus add
-local days off (or extra working days) with a holiday file: one ``YYYY-MM-DD`` per line, a
-trailing ``workday`` marks a working day, ``#`` starts a comment. ``$LANDPATROL_HOLIDAYS`` names
-that file (or holds a comma-separated list of dates).
+package for the years it covers (2004-2026 in chinese-calendar 1.11). A year it does not cover
+is counted from the holiday file alone; when the file has no day of that year either, only
+weekends count and a :class:`CalendarWarning` says so (once per year), since deadlines would
+then fall early or late around the Spring Festival and National Day.
+
+The holiday file (``$LANDPATROL_HOLIDAYS``, or a comma-separated list of dates) adds days off
+and make-up working days, in one of three formats, chosen by the file's suffix:
+
+- text (any other suffix): one ``YYYY-MM-DD`` per line, a trailing ``workday`` marks a make-up
+  working day (``holiday`` is the default), ``#`` starts a comment;
+- ``.csv``: columns ``date,kind[,name]`` (kind ``holiday`` or ``workday``), header optional;
+- ``.yaml``/``.yml``: ``holidays:`` and ``workdays:``, each a list of dates (or a mapping of
+  date to name).
 """
 from __future__ import annotations
 
+import csv
+import io
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,6 +42,22 @@ def _official_workday(day: date) -> bool | None:
         return None
 
 
+class CalendarWarning(UserWarning):
+    """Deadlines of a year neither chinese-calendar nor the holiday file knows."""
+
+
+_WARNED: set[int] = set()
+
+
+def _warn_uncovered(year: int) -> None:
+    if year in _WARNED:
+        return
+    _WARNED.add(year)
+    warnings.warn(f"official holidays of {year} are unknown (chinese-calendar covers to 2026): "
+                  f"counting weekends only; give a holiday file in ${HOLIDAYS_ENV}",
+                  CalendarWarning, stacklevel=3)
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     holidays: frozenset[date] = field(default_factory=frozenset)
@@ -45,7 +73,14 @@ class WorkCalendar:
             known = _official_workday(day)
             if known is not None:
                 return known
+            if day.year not in self.years:
+                _warn_uncovered(day.year)
         return day.weekday() < 5
+
+    @property
+    def years(self) -> frozenset[int]:
+        """Years the holiday file has days of (trusted as complete for those years)."""
+        return frozenset(d.year for d in self.holidays | self.workdays)
 
     def add_working_days(self, start: date, n: int) -> date:
         """The ``n``-th working day after ``start`` (``start`` itself not counted)."""
@@ -61,6 +96,44 @@ class WorkCalendar:
         if end < start:
             return -self.working_days_between(end, start)
         return sum(self.is_workday(start + timedelta(days=i)) for i in range(1, (end - start).days + 1))
+
+    @classmethod
+    def read(cls, path: Path, official: bool = True) -> WorkCalendar:
+        """A holiday file in any of the formats of the module docstring."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(path, f"holiday file cannot be read ({exc})") from None
+        suffix = path.suffix.lower()
+        if suffix in (".yaml", ".yml"):
+            return cls._from_yaml(text, str(path), official)
+        if suffix == ".csv":
+            return cls._from_csv(text, str(path), official)
+        return cls.parse(text, str(path), official)
+
+    @classmethod
+    def _from_yaml(cls, text: str, source: str, official: bool) -> WorkCalendar:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text) or {}
+        except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date like 2027-13-01
+            raise ConfigError(source, f"not valid YAML ({' '.join(str(exc).split())})") from None
+        if not isinstance(data, dict) or set(data) - {"holidays", "workdays"}:
+            raise ConfigError(source, "expected the keys holidays: and workdays: only")
+        lines = [f"{d} {kind}" for kind in ("holiday", "workday")
+                 for d in (data.get(kind + "s") or [])]
+        return cls.parse("\n".join(lines), source, official)
+
+    @classmethod
+    def _from_csv(cls, text: str, source: str, official: bool) -> WorkCalendar:
+        lines = []
+        for row in csv.reader(io.StringIO(text)):
+            cells = [c.strip() for c in row]
+            if not cells or not cells[0] or cells[0].startswith("#") or cells[0].lower() == "date":
+                continue
+            lines.append(" ".join(cells[:2]))
+        return cls.parse("\n".join(lines), source, official)
 
     @classmethod
     def parse(cls, text: str, source: str = "holidays", official: bool = True) -> WorkCalendar:
@@ -88,7 +161,7 @@ class WorkCalendar:
             return cls()
         path = Path(value)
         if path.is_file():
-            return cls.parse(path.read_text(encoding="utf-8"), str(path))
+            return cls.read(path)
         if "," in value or value[:4].isdigit():
             return cls.parse(value, HOLIDAYS_ENV)
         raise ConfigError(value, f"{HOLIDAYS_ENV} is neither a file nor a list of dates")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
@@ -25,12 +24,13 @@ from sqlalchemy import Connection, func, insert, select
 from pipeline.ledger.codes import canonical_json
 from pipeline.ledger.keys import HMAC_SCHEME, LedgerKey, find_key, ledger_key
 from pipeline.ledger.schema import Event
+from pipeline.timeutil import now_utc
 
 GENESIS = "0" * 64
 
 
 def utc_now_text() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return now_utc().isoformat(timespec="microseconds")
 
 
 def event_hash(prev_hash: str, entity: str, entity_id: int | None, lead_code: str | None,

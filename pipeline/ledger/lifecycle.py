@@ -12,7 +12,7 @@ case) and the event in the one write transaction, so a refused step changes noth
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -23,6 +23,7 @@ from pipeline.ledger.calendar import REPORT_DEADLINE_WORKING_DAYS, WorkCalendar
 from pipeline.ledger.events import append_event
 from pipeline.ledger.schema import Lead
 from pipeline.ledger.schema_work import Case, Report, StopNotice, Verification
+from pipeline.timeutil import now_utc
 
 STATES = ("new", "dispatched", "verified", "stopped", "reported", "filed", "rectified", "closed")
 OUTCOMES = ("illegal", "legal", "false_positive", "not_found")
@@ -187,7 +188,7 @@ def apply_transition(conn: Connection, code: str, to: str, by: str, fields: dict
     if record:
         conn.execute(insert(_RECORD_TABLE[to]).values(lead_id=lead["id"], recorded_by=by, **record))
     conn.execute(update(Lead).where(Lead.id == lead["id"]).values(
-        **upd, updated_at=datetime.now(timezone.utc)))
+        **upd, updated_at=now_utc()))
     try:
         shown = ie.write_evidence(conn, evidence, by)
     except ie.EvidenceRefused as exc:

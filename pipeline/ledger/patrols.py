@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, insert, select, update
 
+from pipeline import timeutil
 from pipeline.errors import InputError, LedgerError
 from pipeline.i18n import msg
 from pipeline.ledger.events import append_event
@@ -114,9 +115,7 @@ def as_utc(dt: datetime | None) -> datetime | None:
     (``DateTime(timezone=True)`` drops the offset there), so a time written with +08:00 would
     read back 8 hours off and fall outside UTC day bounds; PostgreSQL converts either way.
     """
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return None if dt is None else timeutil.as_utc(dt)
 
 
 def add_patrol(conn: Connection, *, started_at: datetime, personnel: list[str] | str, by: str,

@@ -8,7 +8,7 @@ persons of the responsibility zone it falls in.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import shapely
@@ -20,13 +20,20 @@ from pipeline.ledger.intake import PatchRow, area_fields, merge_rows
 from pipeline.ledger.matching import bbox, best_open_lead
 from pipeline.ledger.patrols import zone_for
 from pipeline.ledger.records import RunOutcome, RunRecord
-from pipeline.ledger.schema import ApprovedChange, ComparedPair, Lead, LeadObservation, Run
+from pipeline.ledger.schema import (
+    ApprovedChange,
+    ComparedPair,
+    Lead,
+    LeadObservation,
+    Run,
+)
+from pipeline.timeutil import now_utc
 
 SOURCE_IMAGERY = "imagery"
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return now_utc()
 
 
 def record(conn: Connection, run: RunRecord, key: str, lead_rows: list[PatchRow],

@@ -6,7 +6,7 @@ opening a twin.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
@@ -23,6 +23,7 @@ from pipeline.ledger.intake import PatchRow
 from pipeline.ledger.matching import STORAGE_CRS, bbox, best_open_lead
 from pipeline.ledger.recording import assignment, insert_observation
 from pipeline.ledger.schema import Lead
+from pipeline.timeutil import now_utc
 
 SOURCES = ("imagery", "drone", "patrol", "hotline", "informant", "media", "referral")
 #: leads opened by an issued patch of the annual satellite inspection (not a report: see review)
@@ -57,7 +58,7 @@ def report_lead(conn: Connection, *, region: str, source: str, geometry: BaseGeo
     if geometry.is_empty:
         raise LedgerError(region, msg("ledger.report_needs_location"))
     geom, area = footprint(shapely.make_valid(geometry), radius_m)
-    now = datetime.now(timezone.utc)
+    now = now_utc()
     row = PatchRow(geom=geom, area_m2=area, attrs={"score_mean": None, "score_max": None})
     lead_id = best_open_lead(conn, region, geom)
     if lead_id is not None:

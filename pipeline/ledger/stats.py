@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -18,6 +18,7 @@ from pipeline.classes import m2_to_mu
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.schema import Lead
 from pipeline.ledger.schema_work import Patrol, PatrolZone
+from pipeline.timeutil import china_day_bounds
 
 STOPPED_OR_LATER = ("stopped", "reported", "filed", "rectified", "closed")
 FILED_OR_LATER = ("filed", "rectified", "closed")
@@ -68,8 +69,8 @@ def compute_stats(conn: Connection, start: date, end: date, today: date, calenda
     stmt = select(Lead.code, Lead.source, Lead.status, Lead.zone_level, Lead.outcome, Lead.area_m2,
                   Lead.zones).where(Lead.first_seen >= start, Lead.first_seen <= end)
     pstmt = select(Patrol.zero_report).where(
-        Patrol.started_at >= datetime.combine(start, time.min, timezone.utc),
-        Patrol.started_at <= datetime.combine(end, time.max, timezone.utc))
+        Patrol.started_at >= china_day_bounds(start)[0],
+        Patrol.started_at < china_day_bounds(end)[1])
     if region is not None:
         stmt = stmt.where(Lead.region == region)
     if zone is not None:

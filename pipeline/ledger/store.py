@@ -37,6 +37,7 @@ from pipeline.ledger.replay import replay_leads
 from pipeline.ledger.schema import ComparedPair
 from pipeline.ledger.sources import MERGE_RADIUS_M, Reported, report_lead
 from pipeline.ledger.stats import Stats, compute_stats
+from pipeline.timeutil import china_today
 
 
 class Ledger(InspectionMixin):
@@ -144,7 +145,7 @@ class Ledger(InspectionMixin):
 
         Refused steps raise :class:`~pipeline.ledger.lifecycle.TransitionError`; nothing changes.
         """
-        day = today or date.today()
+        day = today or china_today()
         return self.write(lambda c: apply_transition(c, code, to, by, dict(fields or {}), note, day,
                                                      self.calendar))
 
@@ -178,11 +179,11 @@ class Ledger(InspectionMixin):
         return self.read(chain_head)
 
     def overdue(self, today: date | None = None) -> list[dict[str, Any]]:
-        return self.read(lambda c: overdue_leads(c, today or date.today(), self.calendar))
+        return self.read(lambda c: overdue_leads(c, today or china_today(), self.calendar))
 
     def stats(self, start: date, end: date, region: str | None = None, zone: str | None = None,
               today: date | None = None) -> Stats:
-        return self.read(lambda c: compute_stats(c, start, end, today or date.today(), self.calendar,
+        return self.read(lambda c: compute_stats(c, start, end, today or china_today(), self.calendar,
                                                  region=region, zone=zone))
 
     # -- people on the ground ------------------------------------------------------------
@@ -190,7 +191,7 @@ class Ledger(InspectionMixin):
                     reported_on: date | None = None, description: str | None = None,
                     party: str | None = None, radius_m: float = MERGE_RADIUS_M) -> Reported:
         """A lead from a hotline call, informant, patrol...; merges into an open lead there."""
-        day = reported_on or date.today()
+        day = reported_on or china_today()
         return self.write(lambda c: report_lead(
             c, region=region, source=source, geometry=geometry, reported_on=day, by=by,
             description=description, party=party, radius_m=radius_m))

@@ -7,7 +7,7 @@ A zero report is a patrol of a responsibility zone that found nothing; it goes t
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 from pipeline.errors import LedgerError
 from pipeline.ledger.patrols import add_patrol, as_utc
 from pipeline.ledger.schema_work import Patrol, PatrolZone
+from pipeline.timeutil import CHINA, china_day_bounds, from_china
 from pipeline.web.access import lead_for, visible_zone_codes
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
 from pipeline.web.i18n import error_text, lang_of
@@ -51,13 +52,12 @@ def attachment(code: str, aid: int, user: User = Depends(page_user),
     return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
 
 
-CHINA = timezone(timedelta(hours=8))
 
 
 def patrols_on(ledger: Any, zone: str, day: date) -> list[dict[str, Any]]:
     """Patrols recorded for responsibility zone ``zone`` that started on ``day`` in China time
     (UTC+8), with their times in China time. The ledger stores instants in UTC."""
-    start = datetime.combine(day, time.min, tzinfo=CHINA).astimezone(timezone.utc)
+    start, end = china_day_bounds(day)
 
     def read(conn: Connection) -> list[dict[str, Any]]:
         zid = conn.execute(select(PatrolZone.id).where(PatrolZone.code == zone)).scalar()
@@ -65,7 +65,7 @@ def patrols_on(ledger: Any, zone: str, day: date) -> list[dict[str, Any]]:
             return []
         rows = conn.execute(select(Patrol).where(Patrol.patrol_zone_id == zid,
                                                  Patrol.started_at >= start,
-                                                 Patrol.started_at < start + timedelta(days=1))
+                                                 Patrol.started_at < end)
                             .order_by(Patrol.started_at)).mappings()
         out = [{k: v for k, v in dict(r).items() if k != "route_wkb"} for r in rows]
         for p in out:
@@ -83,7 +83,7 @@ def _local(value: str, name: str) -> datetime:
         dt = datetime.fromisoformat(value)
     except ValueError:
         raise HTTPException(422, f"{name} '{value}' is not a date and time") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone(timedelta(hours=8)))
+    return from_china(dt)
 
 
 @router.post("/sheet/zero-report")

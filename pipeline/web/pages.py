@@ -6,7 +6,7 @@ attachment functions in one write transaction, so it lands in the event record o
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from pipeline.ledger.lifecycle import OUTCOMES, STATES, TransitionError, apply_transition
 from pipeline.ledger.patrols import add_attachment
+from pipeline.timeutil import CHINA, china_now, china_text, china_today
 from pipeline.web import auth
 from pipeline.web.access import (
     OPEN_FOR_FIELD,
@@ -26,7 +27,7 @@ from pipeline.web.access import (
     visible_zone_codes,
 )
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
-from pipeline.web.field import CHINA, patrols_on, personnel_text
+from pipeline.web.field import patrols_on, personnel_text
 from pipeline.web.i18n import LANG_COOKIE, class_label, class_labels, error_text, lang_of, translator
 from pipeline.web.imagery import overlays_at
 from pipeline.web.sheet import order_route, to_gpx, to_kml
@@ -34,6 +35,7 @@ from pipeline.web.uploads import check_image, read_limited
 from pipeline.web.users import User, authenticate
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.filters["china_time"] = china_text  # event times are UTC text: shown in China time
 router = APIRouter(include_in_schema=False)
 
 
@@ -195,7 +197,7 @@ async def verify(code: str, request: Request, outcome: str = Form(...), personne
         saved.parent.mkdir(parents=True, exist_ok=True)
         fresh = not saved.exists()
         saved.write_bytes(data)
-    today = date.today()
+    today = china_today()
 
     def write(conn: Any) -> None:
         apply_transition(conn, code, "verified", user.name,
@@ -235,7 +237,7 @@ def _sheet(s: Settings, user: User, zone: str | None) -> tuple[str | None, list[
 def sheet(request: Request, zone: str | None = None, user: User = Depends(page_user),
           s: Settings = Depends(settings)) -> Response:
     zone, zones, route = _sheet(s, user, zone)
-    now = datetime.now(CHINA)
+    now = china_now()
     return render(request, "sheet.html", {
         "user": user, "zone": zone, "zones": zones, "route": route, "today": now.date().isoformat(),
         "now": now.strftime("%Y-%m-%dT%H:%M"),
@@ -246,7 +248,7 @@ def sheet(request: Request, zone: str | None = None, user: User = Depends(page_u
 def _route_file(s: Settings, user: User, zone: str | None, fmt: str) -> Response:
     """Today's route of ``zone`` as a GPX or KML download for field GPS units."""
     zone, _, route = _sheet(s, user, zone)
-    name = f"{zone or 'none'}-{date.today().isoformat()}"
+    name = f"{zone or 'none'}-{china_today().isoformat()}"
     body, media = ((to_gpx(route, name), "application/gpx+xml") if fmt == "gpx"
                    else (to_kml(route, name), "application/vnd.google-earth.kml+xml"))
     return Response(body, media_type=media,
