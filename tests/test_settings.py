@@ -44,3 +44,12 @@ def test_modules_follow_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert default_ledger_url() == "sqlite:///elsewhere.sqlite"
     assert flow_cache() == tmp_path / "a" and model_cache() == tmp_path / "b"
     assert resolve_secret(None) == "from-env"
+
+
+def test_web_settings() -> None:
+    got = settings.load({"LANDPATROL_WEB_SECURE_COOKIES": "1", "LANDPATROL_WEB_TRUST_PROXY": "yes",
+                         "LANDPATROL_WEB_MAX_UPLOAD_MB": "2.5"})
+    assert got.web_secure_cookies and got.web_trust_proxy and got.web_max_upload_mb == 2.5
+    plain = settings.load({"LANDPATROL_WEB_MAX_UPLOAD_MB": "lots"})
+    assert not plain.web_secure_cookies and not plain.web_trust_proxy
+    assert plain.web_max_upload_mb == settings.DEFAULT_MAX_UPLOAD_MB

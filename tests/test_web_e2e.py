@@ -81,8 +81,21 @@ def browser(server: dict) -> Iterator[object]:
             b.close()
 
 
+def _until(page: object, expression: str, timeout_s: float = 30.0) -> None:
+    """Wait until ``expression`` is true in the page (evaluated over the devtools protocol, so
+    the page's CSP, which forbids eval, stays in force)."""
+    import time
+
+    end = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < end, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
+
+
 def _login(browser: object, base: str, name: str) -> object:
     page = browser.new_context().new_page()
+    page.csp_violations = []  # the pages must run under their CSP without one
+    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
     page.goto(f"{base}/login")
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", PASSWORD)
@@ -116,7 +129,7 @@ def test_patrol_member_records_a_verification(server: dict, browser: object) -> 
     assert "上传附件" in page.inner_text("#history")  # actions in the interface's language
     img = page.locator("#attachments img")  # the photo itself, shown to who may see the lead
     assert img.count() == 1
-    page.wait_for_function("document.querySelector('#attachments img').naturalWidth > 0")
+    _until(page, "document.querySelector('#attachments img').naturalWidth > 0")
     assert img.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [32, 24]
     photo_url = base + img.get_attribute("src")
 
@@ -172,6 +185,9 @@ def test_analyst_sees_leads_on_the_map(server: dict, browser: object) -> None:
     assert overlay.count() == 1 and overlay.get_attribute("src").endswith("/after.png")
     page.click("#imagery button[data-which=before]")
     assert overlay.get_attribute("src").endswith("/before.png")
-    page.wait_for_function("document.querySelector('img.leaflet-image-layer').naturalWidth == 64")
+    _until(page, "document.querySelector('img.leaflet-image-layer').naturalWidth == 64")
     page.select_option("select[name=zone]", "ZB")  # filters apply at once
-    page.wait_for_function(f"document.getElementById('map').dataset.features == '{len(server['codes']['ZB'])}'")
+    _until(page, f"document.getElementById('map').dataset.features == '{len(server['codes']['ZB'])}'")
+    page.goto(f"{server['base']}/leads/{server['codes']['ZA'][0]}")
+    page.wait_for_selector("#lead-map .leaflet-interactive")  # the lead page's map script ran
+    assert page.csp_violations == []

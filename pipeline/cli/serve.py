@@ -26,10 +26,15 @@ def serve_command(
     """
     import uvicorn
 
+    from pipeline import settings
     from pipeline.evidence import drawing_lang
     from pipeline.web.app import create_app
 
     drawing_lang("zh")  # warns when no CJK font is installed (chips would be English)
-    web = create_app(ledger or default_ledger_url(), runs_dir=runs, uploads_dir=uploads)
+    env = settings.load()
+    web = create_app(ledger or default_ledger_url(), runs_dir=runs, uploads_dir=uploads,
+                     max_upload_bytes=int(env.web_max_upload_mb * 1024 * 1024))
     typer.echo(f"landpatrol web app on http://{host}:{port}/ (API docs: /docs)")
-    uvicorn.run(web, host=host, port=port, log_level="info")
+    # X-Forwarded-Proto/-For only from a proxy the operator vouches for (uvicorn's default
+    # trusts them from 127.0.0.1, which would let anyone on the host fake HTTPS)
+    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=env.web_trust_proxy)

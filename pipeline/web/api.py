@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import shapely
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import status as http
 from fastapi.security import OAuth2PasswordRequestForm
 
@@ -22,13 +22,20 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 
 @router.post("/token")
-def token(form: OAuth2PasswordRequestForm = Depends(), s: Settings = Depends(settings)) -> dict[str, str]:
-    """OAuth2 password flow: an expiring bearer token for a user name and password."""
+def token(request: Request, form: OAuth2PasswordRequestForm = Depends(),
+          s: Settings = Depends(settings)) -> dict[str, str]:
+    """OAuth2 password flow: an expiring bearer token for a user name and password
+    (429 after repeated wrong passwords, see :mod:`pipeline.web.throttle`)."""
+    client = request.client.host if request.client else "-"
+    s.throttle.check(form.username, client)
     user = s.ledger.read(lambda c: authenticate(c, form.username, form.password))
     if user is None:
+        s.throttle.failed(form.username, client)
         raise HTTPException(http.HTTP_401_UNAUTHORIZED, "wrong user name or password",
                             headers={"WWW-Authenticate": "Bearer"})
-    return {"access_token": auth.issue(s.secret, user.name, "api", s.token_ttl),
+    s.throttle.succeeded(form.username)
+    return {"access_token": auth.issue(s.secret, user.name, "api", s.token_ttl,
+                                       version=user.session_version),
             "token_type": "bearer"}
 
 

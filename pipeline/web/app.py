@@ -13,7 +13,8 @@ from sqlalchemy.engine import make_url
 
 from pipeline.ledger import Ledger
 from pipeline.web import api, auth, field, imagery, pages
-from pipeline.web.deps import MAX_UPLOAD_BYTES, LoginRequired, Settings
+from pipeline.web.deps import MAX_UPLOAD_BYTES, LoginRequired, Settings, token_user
+from pipeline.web.guard import BodyGuard, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 
@@ -68,4 +69,12 @@ def create_app(ledger_url: str, secret: str | None = None, *, runs_dir: Path | N
     app.include_router(field.router)
     app.include_router(imagery.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    state = app.state.settings
+
+    def signed_in(scope: dict) -> bool:
+        request = Request(scope)
+        return token_user(state, dict(request.cookies), request.headers.get("authorization")) is not None
+
+    app.add_middleware(BodyGuard, limit=lambda: state.body_limit, signed_in=signed_in)
+    app.add_middleware(SecurityHeaders)
     return app

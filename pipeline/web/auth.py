@@ -28,21 +28,31 @@ def resolve_secret(secret: str | None) -> str:
     return secret or settings.load().web_secret or secrets.token_urlsafe(32)
 
 
-def issue(secret: str, name: str, kind: str, ttl: timedelta, now: datetime | None = None) -> str:
-    """A token for ``name`` of ``kind`` ("api" or "session") valid for ``ttl`` from ``now``."""
+def issue(secret: str, name: str, kind: str, ttl: timedelta, now: datetime | None = None,
+          version: int = 0) -> str:
+    """A token for ``name`` of ``kind`` ("api" or "session") valid for ``ttl`` from ``now``;
+    ``version`` is the account's session version (signing out bumps it, ending the token)."""
     at = now or datetime.now(timezone.utc)
-    return jwt.encode({"sub": name, "typ": kind, "iat": at, "exp": at + ttl}, secret, algorithm=_ALG)
+    return jwt.encode({"sub": name, "typ": kind, "iat": at, "exp": at + ttl, "ver": version}, secret,
+                      algorithm=_ALG)
+
+
+def claims(secret: str, token: str, kind: str) -> tuple[str, int] | None:
+    """``(user name, session version)`` of a valid, unexpired token of ``kind``; else ``None``."""
+    try:
+        found = jwt.decode(token, secret, algorithms=[_ALG], options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        return None
+    if found.get("typ") != kind:
+        return None
+    ver = found.get("ver", 0)
+    return str(found["sub"]), int(ver) if isinstance(ver, int) else -1
 
 
 def subject(secret: str, token: str, kind: str) -> str | None:
     """The user name in a valid, unexpired token of ``kind``; ``None`` otherwise."""
-    try:
-        claims = jwt.decode(token, secret, algorithms=[_ALG], options={"require": ["exp", "sub"]})
-    except jwt.PyJWTError:
-        return None
-    if claims.get("typ") != kind:
-        return None
-    return str(claims["sub"])
+    found = claims(secret, token, kind)
+    return None if found is None else found[0]
 
 
 def new_csrf() -> str:

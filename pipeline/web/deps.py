@@ -1,18 +1,22 @@
 """Request dependencies: the app's settings, the signed-in user, the CSRF check."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
+from pipeline import settings as env_settings
 from pipeline.ledger import Ledger
 from pipeline.web import auth
+from pipeline.web.throttle import Throttle
 from pipeline.web.users import User, get_user
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+#: room for the form fields and multipart framing around the largest photo
+FORM_OVERHEAD_BYTES = 64 * 1024
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/token", auto_error=False)
 
@@ -26,27 +30,53 @@ class Settings:
     token_ttl: timedelta = auth.TOKEN_TTL
     session_ttl: timedelta = auth.SESSION_TTL
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    throttle: Throttle = field(default_factory=Throttle)
+    #: cookies carry ``Secure``: always (``$LANDPATROL_WEB_SECURE_COOKIES``), else when the
+    #: request came over HTTPS; ``X-Forwarded-Proto`` counts only with ``trust_proxy``
+    secure_cookies: bool = field(default_factory=lambda: env_settings.load().web_secure_cookies)
+    trust_proxy: bool = field(default_factory=lambda: env_settings.load().web_trust_proxy)
+
+    @property
+    def body_limit(self) -> int:
+        return self.max_upload_bytes + FORM_OVERHEAD_BYTES
+
+    def cookie_secure(self, request: Request) -> bool:
+        if self.secure_cookies or request.url.scheme == "https":
+            return True
+        forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        return self.trust_proxy and forwarded == "https"
 
 
 def settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def _load(s: Settings, name: str | None) -> User | None:
-    if name is None:
+def _load(s: Settings, found: tuple[str, int] | None) -> User | None:
+    if found is None:
         return None
-    return s.ledger.read(lambda c: get_user(c, name))
+    name, version = found
+    user = s.ledger.read(lambda c: get_user(c, name))
+    return user if user is not None and user.session_version == version else None
+
+
+def token_user(s: Settings, cookies: dict[str, str], authorization: str | None) -> User | None:
+    """The user of a bearer token, else of the session cookie; ``None`` when neither is valid."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return _load(s, auth.claims(s.secret, token.strip(), "api"))
+    session = cookies.get(auth.SESSION_COOKIE)
+    return _load(s, auth.claims(s.secret, session, "session")) if session else None
 
 
 def session_user(request: Request, s: Settings = Depends(settings)) -> User | None:
     token = request.cookies.get(auth.SESSION_COOKIE)
-    return _load(s, auth.subject(s.secret, token, "session")) if token else None
+    return _load(s, auth.claims(s.secret, token, "session")) if token else None
 
 
 def api_user(request: Request, token: str | None = Depends(oauth2),
              s: Settings = Depends(settings)) -> User:
     """Bearer token, or the page session (the map page fetches with its cookie); else 401."""
-    user = _load(s, auth.subject(s.secret, token, "api")) if token else session_user(request, s)
+    user = _load(s, auth.claims(s.secret, token, "api")) if token else session_user(request, s)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not signed in or token expired",
                             headers={"WWW-Authenticate": "Bearer"})

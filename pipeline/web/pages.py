@@ -26,13 +26,13 @@ from pipeline.web.access import (
     visible_teams,
     visible_zone_codes,
 )
-from pipeline.web.deps import Settings, check_csrf, page_user, settings
+from pipeline.web.deps import Settings, check_csrf, page_user, session_user, settings
 from pipeline.web.field import patrols_on, personnel_text
 from pipeline.web.i18n import LANG_COOKIE, class_label, class_labels, error_text, lang_of, translator
 from pipeline.web.imagery import overlays_at
-from pipeline.web.sheet import order_route, to_gpx, to_kml
+from pipeline.web.sheet import attachment_header, order_route, to_gpx, to_kml
 from pipeline.web.uploads import check_image, read_limited
-from pipeline.web.users import User, authenticate
+from pipeline.web.users import User, authenticate, end_sessions
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["china_time"] = china_text  # event times are UTC text: shown in China time
@@ -45,9 +45,10 @@ def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 
     resp = templates.TemplateResponse(request, name, {"t": translator(lang), "lang": lang,
                                                       "cls": class_label(lang), "csrf": csrf, **ctx},
                                       status_code=status_code)
-    resp.set_cookie(auth.CSRF_COOKIE, csrf, httponly=True, samesite="lax")
+    secure = settings(request).cookie_secure(request)
+    resp.set_cookie(auth.CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=secure)
     if request.query_params.get("lang") == lang:
-        resp.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400)
+        resp.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 86400, secure=secure)
     return resp
 
 
@@ -60,20 +61,31 @@ def login_page(request: Request) -> Response:
 def login(request: Request, username: str = Form(...), password: str = Form(...),
           csrf_token: str | None = Form(None), s: Settings = Depends(settings)) -> Response:
     check_csrf(request, csrf_token)
+    client = request.client.host if request.client else "-"
+    s.throttle.check(username, client)
     user = s.ledger.read(lambda c: authenticate(c, username, password))
     if user is None:
+        s.throttle.failed(username, client)
         return render(request, "login.html", {"user": None, "error": "bad_login"}, 401)
+    s.throttle.succeeded(username)
     resp = RedirectResponse("/sheet" if user.role == "patrol" else "/", status_code=303)
-    resp.set_cookie(auth.SESSION_COOKIE, auth.issue(s.secret, user.name, "session", s.session_ttl),
-                    httponly=True, samesite="lax", max_age=int(s.session_ttl.total_seconds()))
+    resp.set_cookie(auth.SESSION_COOKIE, auth.issue(s.secret, user.name, "session", s.session_ttl,
+                                                    version=user.session_version),
+                    httponly=True, samesite="lax", max_age=int(s.session_ttl.total_seconds()),
+                    secure=s.cookie_secure(request))
     return resp
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: str | None = Form(None)) -> Response:
+def logout(request: Request, csrf_token: str | None = Form(None),
+           user: User | None = Depends(session_user), s: Settings = Depends(settings)) -> Response:
+    """Sign out: every session and token of the account ends, here and on other devices."""
     check_csrf(request, csrf_token)
+    if user is not None:
+        s.ledger.write(lambda c: end_sessions(c, user.name))
     resp = RedirectResponse("/login", status_code=303)
-    resp.delete_cookie(auth.SESSION_COOKIE)
+    resp.delete_cookie(auth.SESSION_COOKIE, secure=s.cookie_secure(request), httponly=True,
+                       samesite="lax")
     return resp
 
 
@@ -251,8 +263,7 @@ def _route_file(s: Settings, user: User, zone: str | None, fmt: str) -> Response
     name = f"{zone or 'none'}-{china_today().isoformat()}"
     body, media = ((to_gpx(route, name), "application/gpx+xml") if fmt == "gpx"
                    else (to_kml(route, name), "application/vnd.google-earth.kml+xml"))
-    return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    return Response(body, media_type=media, headers={"Content-Disposition": attachment_header(name, fmt)})
 
 
 @router.get("/sheet.gpx")

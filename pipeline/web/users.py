@@ -13,7 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from pipeline.errors import ConfigError, LedgerError
 from pipeline.ledger.events import append_event
@@ -30,6 +30,7 @@ class User:
     name: str
     role: str
     zones: tuple[str, ...] = field(default_factory=tuple)
+    session_version: int = 0  #: bumped on sign-out: tokens carrying an older one are void
 
     @property
     def sees_all(self) -> bool:
@@ -84,7 +85,13 @@ def add_user(conn: Connection, *, name: str, role: str, zones: list[str], passwo
 
 
 def _user(row: Any) -> User:
-    return User(row["name"], row["role"], tuple(row["zones"] or ()))
+    return User(row["name"], row["role"], tuple(row["zones"] or ()), int(row["session_version"] or 0))
+
+
+def end_sessions(conn: Connection, name: str) -> None:
+    """Void every session and token of ``name`` issued so far (signing out)."""
+    conn.execute(update(web_users).where(web_users.c.name == name).values(
+        session_version=web_users.c.session_version + 1))
 
 
 def get_user(conn: Connection, name: str) -> User | None:
