@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
-
 from sqlalchemy import create_engine, text
 
 from pipeline.ledger import Ledger
@@ -20,6 +18,7 @@ from pipeline.ledger.testing import (
     run_record,
     square,
 )
+from pipeline.timeutil import china_today
 
 
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -38,7 +37,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *ar
 def setup(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     url = fresh_ledger_url(request.param, tmp_path)
     monkeypatch.setenv("LANDPATROL_HOLIDAYS", "")
-    today = date.today()
+    today = china_today()
     with Ledger.open(url) as led:
         code = led.record_run(run_record(after=today), leads_gdf([square(0, 0, 50.0)]), None).created[0]
     yield url, code
@@ -109,7 +108,7 @@ def test_cli_patrols_stats_overdue_zone_report(setup, monkeypatch, capsys, tmp_p
     photo.write_bytes(b"123")
     rc, out, _ = run("ledger", "attach", new_code, str(photo), "--by", "wu")
     assert rc == 0 and "sha256=" in out
-    today = date.today().isoformat()
+    today = china_today().isoformat()  # the bureau's day, not the machine's
     rc, out, _ = run("ledger", "stats", "--from", "2000-01-01", "--to", today, "--json")
     stats = json.loads(out)
     assert stats["leads"] == 2 and stats["by_source"] == {"imagery": 1, "hotline": 1}
