@@ -1,11 +1,11 @@
 """The windowed driver: two band readers + a detector -> score/class rasters and patches.
 
-Memory stays bounded by one window of bands plus whole-scene masks: the score (float32) and
-class (uint8) rasters are written window by window to tiled deflate GeoTIFFs in ``workdir``;
-only the boolean change mask (uint8) and, later, its int32 labels are held for the whole scene.
-Clean-up, the minimum mapping unit, labelling and vectorising run ONCE on the whole mask, so a
-patch is never split at a window edge and the result does not depend on ``block_size``.
-Per-patch score statistics are then streamed back from the score raster window by window.
+Memory is flat in scene size: bounded by a few windows of bands (one batch per thread), the
+patches found so far and GDAL's block cache. No array of the whole scene is held. Each window
+is detected, cleaned (opening, with the halo it needs), labelled, traced and measured on its
+own (:mod:`pipeline.stitch`); patches that cross window edges are joined afterwards, so the
+result does not depend on ``block_size``. The score (float32) and class (uint8) rasters are
+written window by window to tiled GeoTIFFs in ``workdir``.
 """
 from __future__ import annotations
 
@@ -24,17 +24,16 @@ from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
 from models.base import BandStack, Detector
-from pipeline.classes import ChangeClass
 from pipeline.coreg import estimate_stack_shift
 from pipeline.errors import AlignmentError, ConfigError, OutputError, SensorError
 from pipeline.grid import Grid
 from pipeline.parallel import default_workers, map_windows
-from pipeline.patches import clean_mask, label_patches, patch_frame, remove_small, vectorise
+from pipeline.patches import patch_frame
+from pipeline.stitch import Pieces, Stitcher, cleanup_halo, grown, window_pieces
 
 SCORE_NODATA = -1.0
 SCORE_FILE = "score.tif"
 CLASS_FILE = "change_class.tif"
-_N_CLASSES = max(ChangeClass) + 1
 
 
 @runtime_checkable
@@ -175,69 +174,55 @@ def fit_scene(before: BandReader, after: BandReader, detector: Detector,
     return scene
 
 
-def _first_pass(before: BandReader, after: BandReader, grid: Grid, detector: Detector,
-                scene: Mapping[str, Any], threshold: float, params: DetectParams,
-                score_tmp: Path, class_path: Path,
-                progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, int, int]:
-    """Detect window by window; write score and class rasters; return the whole flagged mask.
+def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector: Detector,
+                    scene: Mapping[str, Any], threshold: float, params: DetectParams,
+                    score_tmp: Path, class_path: Path,
+                    progress: Callable[[int, int], None] | None) -> tuple[Stitcher, int, int, int]:
+    """Detect, clean, label and trace window by window; write score and class rasters.
 
+    Each window is read with the detector's halo plus the clean-up's (:func:`cleanup_halo`),
+    so its opening sees the flagged pixels next door; its pieces go to a :class:`Stitcher`.
     The score goes to an uncompressed tiled temporary (deflating noise-like float32 twice, here
     and in the COG copy, would double the slowest step); the class raster is deflated.
     """
-    mask = np.zeros(grid.shape, np.uint8)
-    halo, n_valid, total = detector.halo, 0, grid.n_blocks(params.block_size)
+    radius, mmu = params.opening_radius_px, params.mmu_pixels(grid.pixel_area)
+    extra = cleanup_halo(radius)
+    halo, total = detector.halo + extra, grid.n_blocks(params.block_size)
     try:
         dst_s = rasterio.open(score_tmp, "w", **_profile(grid, "float32", SCORE_NODATA, None))
         dst_c = rasterio.open(class_path, "w", **_profile(grid, "uint8", None, "deflate"))
     except (RasterioError, OSError) as exc:
         raise OutputError(score_tmp.parent, f"cannot write rasters ({exc})") from None
-    def one(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, np.ndarray]:
+
+    def one(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Pieces]:
         b, vb = rb.read(win, halo)
         a, va = ra.read(win, halo)
         both = np.asarray(vb, bool) & np.asarray(va, bool)
         change = detector.detect(b, a, both, scene)
-        inner = (slice(halo, halo + int(win.height)), slice(halo, halo + int(win.width)))
-        return win, (change.score[inner], change.change_class[inner]), both[inner]
+        big, inner = grown(win, extra, grid.shape)
+        r0, c0 = int(big.row_off) - int(win.row_off) + halo, int(big.col_off) - int(win.col_off) + halo
+        part = (slice(r0, r0 + int(big.height)), slice(c0, c0 + int(big.width)))
+        score = np.asarray(change.score[part], np.float32)
+        valid = both[part]
+        flagged = valid & (score > threshold)
+        cls = np.where(flagged[inner], change.change_class[part][inner], 0).astype(np.uint8)
+        pieces = window_pieces(flagged, inner, win, score[inner], cls, grid.shape, radius, mmu)
+        return win, (score[inner], cls, valid[inner], int(flagged[inner].sum())), pieces
 
     workers = params.workers if getattr(detector, "thread_safe", False) else 1
     windows = list(grid.blocks(params.block_size))
+    stitcher, n_valid, n_flagged = Stitcher(grid, mmu), 0, 0
     with dst_s, dst_c:
         results = map_windows(windows, before, after, one, workers)
-        for i, (win, (score, cls), valid) in enumerate(results):
-            h, w = int(win.height), int(win.width)
-            flagged = valid & (score > threshold)
+        for i, (win, (score, cls, valid, flagged), pieces) in enumerate(results):
             n_valid += int(valid.sum())
-            mask[win.row_off:win.row_off + h, win.col_off:win.col_off + w] = flagged
-            dst_s.write(np.where(valid, score, SCORE_NODATA).astype(np.float32), 1, window=win)
-            dst_c.write(np.where(flagged, cls, 0).astype(np.uint8), 1, window=win)
+            n_flagged += flagged
+            dst_s.write(np.where(valid, score, np.float32(SCORE_NODATA)), 1, window=win)
+            dst_c.write(cls, 1, window=win)
+            stitcher.add(pieces)
             if progress is not None:
                 progress(i + 1, total)
-    return mask, n_valid, total
-
-
-def _patch_stats(labels: np.ndarray, n: int, score_path: Path, class_path: Path,
-                 block_size: int, grid: Grid) -> dict[str, np.ndarray]:
-    """Per-label pixels, mean/max score and majority changed class, streamed window by window."""
-    pixels = np.bincount(labels.ravel(), minlength=n + 1)
-    ssum = np.zeros(n + 1)
-    smax = np.full(n + 1, -np.inf)
-    ccount = np.zeros((n + 1) * _N_CLASSES, np.int64)
-    with rasterio.open(score_path) as s_src, rasterio.open(class_path) as c_src:
-        for win in grid.blocks(block_size):
-            lab = labels[win.row_off:win.row_off + win.height, win.col_off:win.col_off + win.width]
-            sel = lab > 0
-            if not sel.any():
-                continue
-            ids = lab[sel]
-            score = s_src.read(1, window=win)[sel].astype(np.float64)
-            cls = c_src.read(1, window=win)[sel].astype(np.int64)
-            ssum += np.bincount(ids, weights=score, minlength=n + 1)
-            np.maximum.at(smax, ids, score)
-            ccount += np.bincount(ids * _N_CLASSES + cls, minlength=(n + 1) * _N_CLASSES)
-    counts = ccount.reshape(n + 1, _N_CLASSES)[:, 1:]  # changed classes only
-    majority = np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1) + 1, int(ChangeClass.OTHER))
-    return {"pixels": pixels[1:], "score_mean": ssum[1:] / np.maximum(pixels[1:], 1),
-            "score_max": smax[1:], "change_class": majority[1:]}
+    return stitcher, n_valid, n_flagged, total
 
 
 def detect_pair(
@@ -269,19 +254,12 @@ def detect_pair(
 
     score_tmp, score_path, class_path = (workdir / ".score.tmp.tif", workdir / SCORE_FILE,
                                          workdir / CLASS_FILE)
-    mask, n_valid, n_windows = _first_pass(before, after, grid, detector, scene, threshold,
-                                           params, score_tmp, class_path, progress)
-    n_flagged = int(mask.sum())
-    mask = clean_mask(mask, params.opening_radius_px)
-    mmu = params.mmu_pixels(grid.pixel_area)
-    mask = remove_small(mask, mmu)
-    labels, n = label_patches(mask)
-    del mask
-    shapes = vectorise(labels, grid)
-    stats = _patch_stats(labels, n, score_tmp, class_path, params.block_size, grid)
-    n_changed = int(stats["pixels"].sum())
-    del labels
-    patches = patch_frame(shapes.geometry, stats, grid)
+    stitcher, n_valid, n_flagged, n_windows = _detect_windows(
+        before, after, grid, detector, scene, threshold, params, score_tmp, class_path, progress)
+    mmu = stitcher.mmu
+    geoms, stats = stitcher.finish()
+    n, n_changed = len(geoms), int(stats["pixels"].sum())
+    patches = patch_frame(geoms, stats, grid)
 
     try:
         rasterio.shutil.copy(score_tmp, score_path, driver="COG", COMPRESS="DEFLATE",
