@@ -12,6 +12,7 @@ the source or the grid. ``valid`` is True where every requested role is finite.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from contextlib import ExitStack
 from types import TracebackType
@@ -145,6 +146,26 @@ def cloudy(values: np.ndarray, kind: str) -> np.ndarray:
         return values > 0
 
 
+GDAL_CACHE_MB = 256
+"""GDAL's block cache for landpatrol's reads (GDAL's own default is 5 % of the machine's memory,
+over 1 GB on a 24 GB machine: most of a run's peak memory). Windows are read once, in order,
+so a larger cache buys nothing. ``$GDAL_CACHEMAX`` (GDAL's own setting) or
+``$LANDPATROL_GDAL_CACHE_MB`` override it."""
+_cache_set = False
+
+
+def limit_gdal_cache() -> None:
+    """Set GDAL's block cache to :data:`GDAL_CACHE_MB` once per process (unless overridden)."""
+    global _cache_set
+    if _cache_set or os.environ.get("GDAL_CACHEMAX"):
+        return
+    from rasterio.env import set_gdal_config
+
+    mb = int(os.environ.get("LANDPATROL_GDAL_CACHE_MB") or GDAL_CACHE_MB)
+    set_gdal_config("GDAL_CACHEMAX", mb * 2**20)
+    _cache_set = True
+
+
 class TileReader:
     """Keeps a tile's datasets and WarpedVRTs on ``grid`` open across window reads.
 
@@ -153,6 +174,7 @@ class TileReader:
     """
 
     def __init__(self, tile: Tile, grid: Grid, roles: Iterable[str] | None = None, use_cloud: bool = True) -> None:
+        limit_gdal_cache()
         self.tile, self.grid, self._use_cloud_arg = tile, grid, use_cloud
         self.roles = tuple(roles) if roles is not None else tuple(tile.bands)
         missing = [r for r in self.roles if r not in tile.bands]
@@ -279,8 +301,11 @@ def sample_bands(
 
 
 def check_pair_valid(before_reader: TileReader, after_reader: TileReader, grid: Grid,
-                     max_pixels: int = 250_000) -> float:
-    """Fraction of the (decimated) grid valid on both dates; AlignmentError when none is."""
+                     max_pixels: int = 1_000_000) -> float:
+    """Fraction of the (decimated) grid valid on both dates; AlignmentError when none is.
+
+    The default sample is the one the scene fit reads (``DetectParams.sample_pixels``): the
+    reader keeps it, so checking costs no second pass over the files."""
     if before_reader.grid != grid or after_reader.grid != grid:
         raise ValueError("both readers must read onto the pair's grid")
     _, vb = before_reader.sample(max_pixels)

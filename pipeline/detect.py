@@ -263,7 +263,8 @@ def detect_pair(
 
     try:
         rasterio.shutil.copy(score_tmp, score_path, driver="COG", COMPRESS="DEFLATE",
-                             PREDICTOR="YES", BLOCKSIZE=512, OVERVIEW_RESAMPLING="AVERAGE")
+                             PREDICTOR="YES", BLOCKSIZE=512, OVERVIEW_RESAMPLING="AVERAGE",
+                             NUM_THREADS="ALL_CPUS")
     except (RasterioError, OSError) as exc:
         raise OutputError(score_path, f"cannot write score COG ({exc})") from None
     finally:
