@@ -56,8 +56,15 @@ def test_migrations_match_models(ledger: Ledger) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    def postgis_own(obj, name, type_, reflected, compare_to):
+        # PostGIS's own table, and the geometry column + index revision 0009 adds beside the
+        # models (kept in step with geom_wkb by a trigger)
+        return not (reflected and compare_to is None
+                    and name in ("spatial_ref_sys", "geom", "ix_leads_geom"))
+
     def diff(conn):
-        return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        ctx = MigrationContext.configure(conn, opts={"include_object": postgis_own})
+        return compare_metadata(ctx, Base.metadata)
 
     assert ledger.read(diff) == []
 

@@ -3,6 +3,12 @@
 Leads arrive in the run's projected CRS (metres) and are stored in EPSG:4326. Two geometries
 are the same place when their interiors overlap by more than :data:`MIN_OVERLAP_SHARE` of the
 smaller one: patches that merely share an edge (adjacent pixels vectorised apart) are not.
+
+Candidates (open leads that could be the same place) come from the database: on PostgreSQL
+with PostGIS (revision 0009) from the GiST index of ``leads.geom`` (``&&`` plus
+``ST_Intersects``), elsewhere from the four indexed bounding-box columns. The exact test
+(:func:`same_place`) runs in shapely on the few candidates either way, so both backends match
+a patch to the same lead.
 """
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from typing import Any
 import geopandas as gpd
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, column, func, select, table, text
 
 from pipeline.ledger.schema import Lead
 
@@ -44,8 +50,36 @@ def same_place(a: BaseGeometry, b: BaseGeometry) -> float:
     return inter if inter / smaller > MIN_OVERLAP_SHARE else 0.0
 
 
+_SPATIAL: dict[str, bool] = {}
+
+
+def has_postgis(conn: Connection) -> bool:
+    """Whether this ledger's ``leads`` has the PostGIS ``geom`` column (checked once per URL)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    key = conn.engine.url.render_as_string(hide_password=False)
+    if key not in _SPATIAL:
+        _SPATIAL[key] = conn.execute(text(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'leads' AND column_name = 'geom'")).first() is not None
+    return _SPATIAL[key]
+
+
+_LEAD_GEOM = table("leads", column("id"), column("code"), column("geom_wkb"), column("region"),
+                   column("status"), column("geom"))
+
+
 def open_lead_candidates(conn: Connection, region: str, geom: BaseGeometry) -> list[dict[str, Any]]:
-    """Open leads of ``region`` whose bounding box meets ``geom``'s (SQL range query)."""
+    """Open leads of ``region`` that could touch ``geom``: a spatial-index query on PostGIS,
+    a bounding-box range query elsewhere; in id order."""
+    if has_postgis(conn):
+        probe = func.ST_GeomFromWKB(shapely.to_wkb(geom), 4326)
+        t = _LEAD_GEOM.c
+        spatial = select(t.id, t.code, t.geom_wkb).where(
+            t.region == region, t.status != CLOSED, t.geom.op("&&")(probe),
+            func.ST_Intersects(t.geom, probe),
+        ).order_by(t.id)
+        return [dict(r) for r in conn.execute(spatial).mappings()]
     minx, miny, maxx, maxy = geom.bounds
     stmt = select(Lead.id, Lead.code, Lead.geom_wkb).where(
         Lead.region == region, Lead.status != CLOSED,
