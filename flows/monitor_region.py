@@ -124,9 +124,14 @@ def pair_requests(region: Region, ledger_url: str, out: Path | None) -> list[Pai
 
 @flow(name="monitor-region", flow_run_name=region_run_name, log_prints=True,
       validate_parameters=True)
-def monitor_region(region_dir: Path, ledger: str | None = None,
-                   out: Path | None = None) -> list[dict[str, Any]]:
-    """Run ``detect_changes`` on every successive pair of the region not yet compared."""
+def monitor_region(region_dir: Path, ledger: str | None = None, out: Path | None = None,
+                   workers: int | None = None, dask: str | None = None) -> list[dict[str, Any]]:
+    """Run ``detect_changes`` on every successive pair of the region not yet compared.
+
+    With several pairs the pairs run in parallel on a Dask cluster (:mod:`flows.cluster`): a
+    LocalCluster of ``workers`` processes (default: the cores, at most 4), or the running
+    scheduler at ``dask``; ``workers=1`` without ``dask`` runs them one after another here.
+    """
     from pipeline.cli.options import default_ledger_url
 
     logger = get_run_logger()
@@ -138,5 +143,8 @@ def monitor_region(region_dir: Path, ledger: str | None = None,
     requests = pair_requests(region, ledger_url, Path(out) if out else None)
     logger.info("region %s: %d tile(s), %d successive pair(s)", region.name, len(region.tiles),
                 len(requests))
-    reports = [run_request(req).__dict__ for req in requests]
-    return reports
+    if dask or (len(requests) > 1 and workers != 1):
+        from flows.cluster import run_on_cluster
+
+        return run_on_cluster(requests, workers, dask)
+    return [run_request(req).__dict__ for req in requests]

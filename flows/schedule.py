@@ -9,6 +9,8 @@
         path: /srv/landpatrol/regions/nanjing          # region folder or STAC ItemCollection
         cron: "0 6 * * *"                              # every day at 06:00
         timezone: Asia/Shanghai
+        workers: 4                                     # pairs at once on a LocalCluster
+    dask: tcp://scheduler.example:8786                 # or: every region on this cluster
 
 ``landpatrol schedule schedules.yaml`` (or ``python -m flows.schedule schedules.yaml``) serves
 them with :func:`prefect.serve`: the process stays up and starts a ``monitor-region`` run at each
@@ -34,6 +36,8 @@ class RegionSchedule:
     timezone: str
     ledger: str | None
     out: Path | None
+    workers: int | None = None   # LocalCluster processes for the region's pairs
+    dask: str | None = None      # address of a running Dask scheduler (wins over workers)
 
 
 def load_schedules(path: Path) -> list[RegionSchedule]:
@@ -63,9 +67,14 @@ def load_schedules(path: Path) -> list[RegionSchedule]:
             region_path = (Path(path).parent / region_path).resolve()
         ledger = item.get("ledger", doc.get("ledger"))
         out_dir = item.get("out", doc.get("out"))
+        workers = item.get("workers", doc.get("workers"))
+        if workers is not None and (not isinstance(workers, int) or workers < 1):
+            raise ConfigError(path, f"region {item['name']}: workers {workers!r} is not a whole number >= 1")
+        dask = item.get("dask", doc.get("dask"))
         out.append(RegionSchedule(item["name"], region_path, item["cron"],
                                   item.get("timezone", "Asia/Shanghai"), ledger,
-                                  Path(out_dir) if out_dir else None))
+                                  Path(out_dir) if out_dir else None, workers,
+                                  str(dask) if dask else None))
     return out
 
 
@@ -79,7 +88,8 @@ def deployments(schedules: list[RegionSchedule]) -> list[Any]:
             name=f"monitor-{s.name}",
             schedule=Cron(s.cron, timezone=s.timezone),
             parameters={"region_dir": str(s.path), "ledger": s.ledger,
-                        "out": str(s.out) if s.out else None},
+                        "out": str(s.out) if s.out else None, "workers": s.workers,
+                        "dask": s.dask},
             tags=["landpatrol", f"region:{s.name}"],
             description=f"Scheduled change monitoring of region {s.name} ({s.cron}, {s.timezone})",
         )

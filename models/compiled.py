@@ -44,6 +44,17 @@ class CompiledForest:
         self._failed = settings.load().gbm_backend == "lightgbm"
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (a pair's plan travels to Dask workers): the compiled code and the lock
+        stay behind; the receiving process loads the cached object file on first use."""
+        state = self.__dict__.copy()
+        state["_model"], state["_lock"] = None, None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @property
     def backend(self) -> str:
         return "lleaves" if self._ensure() else "lightgbm"

@@ -26,7 +26,8 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
-def run_monitor(region_dir: Path, ledger_url: str, out: Path | None) -> list:
+def run_monitor(region_dir: Path, ledger_url: str, out: Path | None,
+                workers: int | None = None, dask: str | None = None) -> list:
     """Run the region flow and return its reports as :class:`pipeline.runner.RunReport`."""
     quiet_prefect()
     from pipeline.region import load_region
@@ -36,7 +37,8 @@ def run_monitor(region_dir: Path, ledger_url: str, out: Path | None) -> list:
     from pipeline.errors import LandpatrolError
     from pipeline.runner import RunReport
 
-    state = monitor_region(region_dir=region_dir, ledger=ledger_url, out=out, return_state=True)
+    state = monitor_region(region_dir=region_dir, ledger=ledger_url, out=out, workers=workers,
+                           dask=dask, return_state=True)
     if state.is_failed():
         try:
             state.result()
@@ -55,11 +57,22 @@ def monitor_command(
     region_dir: Path = typer.Argument(..., help="Region folder (tiles/ + zones) or STAC ItemCollection JSON."),
     ledger: str | None = LedgerOpt,
     out: Path | None = typer.Option(None, "--out", help="Folder for per-run outputs."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1,
+        help="Pairs analysed at once on a local Dask cluster (default: cores, at most 4; 1: one "
+             "after another in this process)."),
+    dask: str | None = typer.Option(
+        None, "--dask", metavar="tcp://HOST:PORT",
+        help="Run the pairs on this running Dask scheduler instead of a local cluster."),
 ) -> None:
     """Compare every new pair of successive tiles of a region (Prefect flow ``monitor-region``)."""
     from pipeline.cli.report import print_report
 
-    reports = run_monitor(region_dir, ledger or default_ledger_url(), out)
+    if dask is not None and workers is not None:
+        from pipeline.errors import ConfigError
+
+        raise ConfigError("--dask", "give --workers or --dask, not both (the cluster has its own)")
+    reports = run_monitor(region_dir, ledger or default_ledger_url(), out, workers, dask)
     if not reports:
         typer.echo(f"{region_dir}: no pair of successive tiles to compare")
     print_report(reports)

@@ -1,0 +1,67 @@
+"""The pairs of a region on a Dask cluster: Prefect tasks run by ``prefect-dask``'s DaskTaskRunner.
+
+``compare_pairs`` plans (hashes and validates) and analyses every pair as Prefect tasks on the
+cluster's workers, in parallel, and records them in the ledger from the flow's own process, one
+transaction per pair, in date order: the ledger gets exactly what a run one pair after another
+gives it (the same leads, codes and sightings), whatever the number of workers.
+
+The cluster is a ``distributed.LocalCluster`` on this machine (``workers`` processes, one pair
+at a time each) unless ``dask`` names the address of a running scheduler (``tcp://host:8786``:
+``dask scheduler`` plus ``dask worker`` by hand, dask-jobqueue on PBS/Slurm, dask-kubernetes).
+Workers need the project installed and the tiles, zones and ``LANDPATROL_CACHE`` on paths they
+can read at the same names (a shared file system); see ``docs/cluster.md``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.futures import PrefectFuture
+
+from flows.detect_changes import analyse_task, commit_task, plan_task
+from pipeline.runner import PairRequest, already_compared, skipped_report
+
+
+def task_runner(workers: int | None = None, dask: str | None = None) -> Any:
+    """A DaskTaskRunner: on the scheduler at ``dask``, else on a LocalCluster of ``workers``."""
+    from prefect_dask import DaskTaskRunner
+
+    if dask:
+        return DaskTaskRunner(address=dask)
+    n = workers or max(1, min(os.cpu_count() or 1, 4))
+    return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
+        "n_workers": n, "threads_per_worker": 1, "processes": True, "dashboard_address": None,
+    })
+
+
+@flow(name="compare-pairs", log_prints=True, validate_parameters=False)
+def compare_pairs(requests: list[PairRequest]) -> list[dict[str, Any]]:
+    """Plan and analyse ``requests`` on the task runner's workers; record them in order here."""
+    logger = get_run_logger()
+    plans = [plan_task.submit(req) for req in requests]
+    analyses: list[PrefectFuture[Any] | None] = []
+    for req, planned in zip(requests, plans):
+        plan = planned.result()
+        analyses.append(None if already_compared(plan, req.ledger_url) else analyse_task.submit(plan))
+    reports = []
+    for req, planned, analysing in zip(requests, plans, analyses):
+        plan = planned.result()
+        if analysing is None:
+            logger.info("pair %s / %s already compared; nothing to add", plan.before.path,
+                        plan.after.path)
+            reports.append(skipped_report(plan).__dict__)
+            continue
+        report = commit_task(plan, analysing.result(), req.ledger_url)
+        logger.info("%s -> %s: %d new lead(s), %d updated, %d approved change(s)",
+                    report.before_date, report.after_date, len(report.created),
+                    len(report.updated), report.approved)
+        reports.append(report.__dict__)
+    return reports
+
+
+def run_on_cluster(requests: list[PairRequest], workers: int | None = None,
+                   dask: str | None = None) -> list[dict[str, Any]]:
+    """``compare_pairs`` with the task runner for ``workers`` / ``dask`` (a subflow in a flow)."""
+    runner = task_runner(workers, dask)
+    return compare_pairs.with_options(task_runner=runner)(requests)
