@@ -72,7 +72,7 @@ def test_postgis_matching_gives_the_leads_sqlite_gives(tmp_path):
 
 @pg
 def test_existing_ledger_is_upgraded_in_place(tmp_path):
-    """A ledger with leads taken back to revision 0003 gets the column filled from geom_wkb."""
+    """A ledger with leads taken back one revision (no geom) gets the column filled from geom_wkb."""
     from alembic import command
 
     from pipeline.ledger import engine as eng
@@ -84,7 +84,7 @@ def test_existing_ledger_is_upgraded_in_place(tmp_path):
             led.record_run(run_record(n=0), leads_gdf([square(0, 0), square(50, 0)]))
         engine = eng.make_engine(eng.parse_url(url))
         with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0003")
+            command.downgrade(alembic_config(conn), "-1")
             assert conn.execute(text("SELECT count(*) FROM information_schema.columns "
                                      "WHERE table_name = 'leads' AND column_name = 'geom'")).scalar() == 0
         engine.dispose()
