@@ -24,7 +24,8 @@ def harness(tmp_path_factory):
     os.environ["LANDPATROL_CACHE"] = str(home / "cache")
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=60):
+    # a busy shared machine takes minutes to start the temporary server
+    with prefect_test_harness(server_startup_timeout=300):
         yield
 
 

@@ -18,7 +18,23 @@ from pipeline.ledger.testing import (
     square,
 )
 
-pg = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} not set")
+def _postgis_available() -> bool:
+    if not os.environ.get(PG_ENV):
+        return False
+    from sqlalchemy import create_engine
+
+    from pipeline.ledger.engine import parse_url
+
+    engine = create_engine(parse_url(os.environ[PG_ENV]))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM pg_available_extensions "
+                                     "WHERE name = 'postgis'")).first() is not None
+    finally:
+        engine.dispose()
+
+
+pg = pytest.mark.skipif(not _postgis_available(), reason=f"no PostGIS on {PG_ENV}")
 
 
 def _record_three_runs(url: str) -> list[tuple]:
