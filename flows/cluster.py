@@ -37,7 +37,10 @@ def task_runner(workers: int | None = None, dask: str | None = None) -> Any:
 
 @flow(name="compare-pairs", log_prints=True, validate_parameters=False)
 def compare_pairs(requests: list[PairRequest]) -> list[dict[str, Any]]:
-    """Plan and analyse ``requests`` on the task runner's workers; record them in order here."""
+    """Plan and analyse ``requests`` on the task runner's workers; record them in order here
+    and publish each pair's lead table and summary, as ``detect_changes`` does."""
+    from flows.artifacts import publish_pair
+
     logger = get_run_logger()
     plans = [plan_task.submit(req) for req in requests]
     analyses: list[PrefectFuture[Any] | None] = []
@@ -50,12 +53,15 @@ def compare_pairs(requests: list[PairRequest]) -> list[dict[str, Any]]:
         if analysing is None:
             logger.info("pair %s / %s already compared; nothing to add", plan.before.path,
                         plan.after.path)
-            reports.append(skipped_report(plan).__dict__)
+            skipped = skipped_report(plan)
+            publish_pair(plan, skipped)
+            reports.append(skipped.__dict__)
             continue
         report = commit_task(plan, analysing.result(), req.ledger_url)
         logger.info("%s -> %s: %d new lead(s), %d updated, %d approved change(s)",
                     report.before_date, report.after_date, len(report.created),
                     len(report.updated), report.approved)
+        publish_pair(plan, report)
         reports.append(report.__dict__)
     return reports
 
