@@ -174,3 +174,28 @@ def test_changed_patch_under_the_same_number_is_refused(ledger_url: str, tmp_pat
     rc, _, err = cli(monkeypatch, capsys, "review", "import", str(tmp_path / "none.shp"), "--batch", "x",
                      "--issued-on", ISSUED.isoformat(), "--ledger", ledger_url)
     assert rc == 2 and "not found" in err
+
+
+def test_overdue_on_working_days(ledger_url: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    seed_ledger(ledger_url)
+    monkeypatch.setenv("LANDPATROL_HOLIDAYS", "")
+    path = standard_batch(tmp_path)
+    # 2024-06-14 (Fri) + 5 working days = Fri 06-21
+    rc, _, err = cli(monkeypatch, capsys, "review", "import", str(path), "--batch", "b", "--issued-on",
+                     ISSUED.isoformat(), "--check-due", "5wd", "--evidence-due", "2024-07-01",
+                     "--rectify-due", "2024-09-30", "--ledger", ledger_url)
+    assert rc == 0, err
+    with Ledger.open(ledger_url) as led:
+        assert str(led.batch("b")["check_due"]) == "2024-06-21"
+        rows = led.batch_overdue("b", today=pd.Timestamp("2024-06-24").date())
+        # three patches' leads not checked (C is closed); Mon 06-24 is 1 working day after Fri 06-21
+        assert sorted((r["deadline"], r["working_days_late"]) for r in rows) == [("check", 1)] * 3
+        late = led.batch_overdue("b", today=pd.Timestamp("2024-10-08").date())
+    kinds = {(r["patch_no"][-1], r["deadline"]) for r in late}
+    assert ("2", "evidence") in kinds and ("2", "check") not in kinds  # closed, but no 举证 yet
+    # 2024-10-01..07 is the National Day holiday: 10-08 is the first working day after 09-30
+    assert {r["working_days_late"] for r in late if r["deadline"] == "check"} == {
+        led.calendar.working_days_between(pd.Timestamp("2024-06-21").date(), pd.Timestamp("2024-10-08").date())}
+    rc, out, _ = cli(monkeypatch, capsys, "review", "overdue", "--batch", "b", "--today", "2024-06-24",
+                     "--json", "--ledger", ledger_url)
+    assert rc == 0 and len(json.loads(out)) == 3

@@ -6,7 +6,6 @@ written before everything is checked.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -39,27 +38,6 @@ def _day(value: str, option: str) -> date:
         raise ConfigError(option, f"'{value}' is not a YYYY-MM-DD date") from None
 
 
-def due_date(value: str | None, issued_on: date, option: str, calendar: Any) -> date | None:
-    """A due date as ``YYYY-MM-DD`` or ``N`` working days after the issue date (``30wd``)."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if text.endswith("wd") and text[:-2].isdigit():
-        return calendar.add_working_days(issued_on, int(text[:-2]))
-    day = _day(value, option)
-    if day < issued_on:
-        raise ConfigError(option, f"{day} is before the issue date {issued_on}")
-    return day
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    for part in sorted(path.parent.glob(path.stem + ".*")) if path.suffix.lower() == ".shp" else [path]:
-        h.update(part.suffix.lower().encode())
-        h.update(part.read_bytes())
-    return h.hexdigest()
-
-
 def _echo_json(value: Any, out: Path | None = None) -> None:
     text = json.dumps(value, ensure_ascii=False, indent=2, default=str)
     if out is None:
@@ -83,24 +61,12 @@ def import_cmd(
     ledger: str | None = LedgerOpt,
 ) -> None:
     """Import a batch: each patch joins the lead it overlaps or opens a new one."""
-    from pipeline.ledger.inspection import BatchSpec
-    from pipeline.review.columns import PatchColumnMap
-    from pipeline.review.reading import read_patch_list
-    from pipeline.zones import load_column_map
+    from pipeline.review.batch import import_file
 
     day = _day(issued_on, "--issued-on")
-    cmap = load_column_map(columns, PatchColumnMap) if columns else None
-    plist = read_patch_list(patches, cmap)
     with _open(ledger) as led:
-        cal = led.calendar
-        spec = BatchSpec(name=batch.strip(), issued_on=day, source_path=str(patches),
-                         source_sha256=_sha256(patches), by=by, region=region,
-                         check_due=due_date(check_due, day, "--check-due", cal),
-                         evidence_due=due_date(evidence_due, day, "--evidence-due", cal),
-                         rectify_due=due_date(rectify_due, day, "--rectify-due", cal))
-        if not spec.name:
-            raise ConfigError("--batch", "the batch needs a name")
-        out = led.import_batch(spec, plist.frame)
+        out = import_file(led, patches, batch, day, by=by, columns=columns, region=region,
+                          check_due=check_due, evidence_due=evidence_due, rectify_due=rectify_due)
     if not out.changed:
         typer.echo(f"batch {out.batch}: nothing new ({len(out.unchanged)} patch(es) already imported)")
         return
@@ -238,3 +204,25 @@ def dossiers_cmd(
     with _open(ledger) as led:
         index = write_dossiers(led, batch, output, _runs_dir(runs, led))
     typer.echo(f"dossiers written to {output} (index {index})")
+
+
+@review_app.command("overdue")
+def overdue_cmd(
+    batch: str = BatchOpt,
+    today: str | None = typer.Option(None, "--today", help="As of (YYYY-MM-DD)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ledger: str | None = LedgerOpt,
+) -> None:
+    """Patches past the batch's check, 举证 or rectification due date (working days late)."""
+    with _open(ledger) as led:
+        if led.batch(batch) is None:
+            raise InputError(batch, "no such batch")
+        rows = led.batch_overdue(batch, _day(today, "--today") if today else None)
+    if as_json:
+        _echo_json(rows)
+        return
+    from pipeline.cli.ledger import _table
+
+    _table(f"{len(rows)} overdue", ["patch_no", "lead_code", "status", "deadline", "due", "working_days_late"],
+           [[r["patch_no"], r["lead_code"], r["status"], r["deadline"], r["due"], r["working_days_late"]]
+            for r in rows])

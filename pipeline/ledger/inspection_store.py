@@ -1,6 +1,7 @@
 """The satellite-inspection part of the :class:`~pipeline.ledger.store.Ledger` facade."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import geopandas as gpd
@@ -17,6 +18,8 @@ class InspectionMixin:
 
     def write(self, fn: Any) -> Any:  # pragma: no cover - provided by Ledger
         raise NotImplementedError
+
+    calendar: Any  # the ledger's WorkCalendar
 
     def import_batch(self, spec: BatchSpec, patches: gpd.GeoDataFrame) -> ImportOutcome:
         """Import an issued batch in one transaction (see :mod:`pipeline.ledger.inspection`)."""
@@ -45,6 +48,13 @@ class InspectionMixin:
                 raise InputError(code, str(exc)) from None
 
         return self.write(run)
+
+    def batch_overdue(self, name: str, today: date | None = None) -> list[dict[str, Any]]:
+        """Patches of batch ``name`` past its check, 举证 or rectification due date."""
+        from pipeline.ledger.inspection_overdue import batch_overdue
+
+        day = today or date.today()
+        return self.read(lambda c: batch_overdue(c, name, day, self.calendar))
 
     def reconcile(self, name: str) -> dict[str, Any] | None:
         """Per patch: did landpatrol have it first, how many days ahead; totals."""
