@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 
 from pipeline.ledger import Ledger
-from pipeline.web import api, auth, field, imagery, pages
+from pipeline.web import api, auth, field, imagery, pages, review
 from pipeline.web.deps import MAX_UPLOAD_BYTES, LoginRequired, Settings, token_user
 from pipeline.web.guard import BodyGuard, SecurityHeaders
 
@@ -68,6 +68,7 @@ def create_app(ledger_url: str, secret: str | None = None, *, runs_dir: Path | N
     app.include_router(pages.router)
     app.include_router(field.router)
     app.include_router(imagery.router)
+    app.include_router(review.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     state = app.state.settings
 
