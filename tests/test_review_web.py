@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
