@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from pipeline.errors import InputError
 from pipeline.ledger import Ledger
 from pipeline.ledger.schema import Event
-from pipeline.ledger.testing import square
+from pipeline.ledger.testing import leads_gdf, run_record, square
 from pipeline.review.columns import PatchColumnMap
 from pipeline.review.reading import read_patch_list
 from tests.review_fixtures import (
@@ -199,3 +199,21 @@ def test_overdue_on_working_days(ledger_url: str, tmp_path: Path, monkeypatch, c
     rc, out, _ = cli(monkeypatch, capsys, "review", "overdue", "--batch", "b", "--today", "2024-06-24",
                      "--json", "--ledger", ledger_url)
     assert rc == 0 and len(json.loads(out)) == 3
+
+
+def test_matching_rules_edge_contact_and_two_leads(ledger_url: str, tmp_path: Path) -> None:
+    from pipeline.ledger.inspection import BatchSpec
+
+    codes = seed_ledger(ledger_url)  # A: cells 0..6, B: 100..106 (60 m squares)
+    # touches A along an edge only; covers most of B and a sliver of a lead next to it
+    with Ledger.open(ledger_url) as led:
+        led.record_run(run_record(n=5), leads_gdf([square(106, 0, 60.0)]), None)
+        d = led.leads_frame()["code"].iloc[-1]
+        frame = read_patch_list(_write(tmp_path, [square(6, 0, 60.0), square(101, 0, 60.0)])).frame
+        out = led.import_batch(BatchSpec("m", ISSUED, "x", "0" * 64, "t"), frame)
+        patches = led.batch_patches("m").set_index("patch_no")
+    edge, both = patches.index
+    assert patches.loc[edge, "lead_code"] not in codes.values() and not patches.loc[edge, "joined"]
+    assert patches.loc[both, "lead_code"] == codes["B"] and patches.loc[both, "other_leads"] == [d]
+    assert patches.loc[both, "overlap_share"] == pytest.approx(50 / 60, abs=0.01)
+    assert [c for _, c in out.joined] == [codes["B"]]
