@@ -7,7 +7,7 @@ to open leads then asks the index (:mod:`pipeline.ledger.matching`). Without Pos
 server, and on SQLite, nothing changes: the bounding-box columns serve as before.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0005
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
