@@ -18,7 +18,6 @@ Parameters that are themselves :func:`msg` values (states, outcomes) are transla
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,7 +56,9 @@ def norm_lang(lang: str | None) -> str:
 
 def default_lang() -> str:
     """``$LANDPATROL_LANG`` (``zh`` or ``en``), else Chinese."""
-    value = os.environ.get(LANG_ENV, "")
+    from pipeline import settings
+
+    value = settings.load().lang
     short = value.split("-")[0].split("_")[0].lower()
     return short if short in LANGS else DEFAULT_LANG
 

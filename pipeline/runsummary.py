@@ -6,20 +6,20 @@ them as Prefect artifacts (:mod:`flows.artifacts`). Links go to the web app's le
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
+from pipeline import settings
 from pipeline.i18n import t
 
-WEB_URL_ENV = "LANDPATROL_WEB_URL"
+WEB_URL_ENV = settings.WEB_URL_ENV
 TABLE_COLUMNS = ("code", "priority", "change_class", "area_m2", "area_mu", "zone_level",
                  "approved_share", "centroid_lon", "centroid_lat", "score_mean")
 
 
 def web_url() -> str | None:
-    url = os.environ.get(WEB_URL_ENV, "").strip().rstrip("/")
+    url = settings.load().web_url.strip().rstrip("/")
     return url or None
 
 

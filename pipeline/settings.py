@@ -22,6 +22,8 @@ LEDGER_KEY_FILE_ENV = "LANDPATROL_LEDGER_KEY_FILE"
 WEB_SECURE_COOKIES_ENV = "LANDPATROL_WEB_SECURE_COOKIES"
 WEB_TRUST_PROXY_ENV = "LANDPATROL_WEB_TRUST_PROXY"
 WEB_MAX_UPLOAD_MB_ENV = "LANDPATROL_WEB_MAX_UPLOAD_MB"
+WEB_URL_ENV = "LANDPATROL_WEB_URL"
+LANG_ENV = "LANDPATROL_LANG"
 
 DEFAULT_MAX_UPLOAD_MB = 15.0
 
@@ -53,6 +55,8 @@ class Settings:
     web_secure_cookies: bool = False     #: LANDPATROL_WEB_SECURE_COOKIES: always mark Secure
     web_trust_proxy: bool = False        #: LANDPATROL_WEB_TRUST_PROXY: honour X-Forwarded-Proto
     web_max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB  #: LANDPATROL_WEB_MAX_UPLOAD_MB
+    web_url: str = ""                    #: LANDPATROL_WEB_URL: the web app's address, for links
+    lang: str = ""                       #: LANDPATROL_LANG: zh or en
 
     @property
     def cache_root(self) -> Path:
@@ -91,4 +95,6 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         web_secure_cookies=_flag(env.get(WEB_SECURE_COOKIES_ENV)),
         web_trust_proxy=_flag(env.get(WEB_TRUST_PROXY_ENV)),
         web_max_upload_mb=_number(env.get(WEB_MAX_UPLOAD_MB_ENV), DEFAULT_MAX_UPLOAD_MB),
+        web_url=env.get(WEB_URL_ENV, ""),
+        lang=env.get(LANG_ENV, ""),
     )

@@ -53,3 +53,15 @@ def test_web_settings() -> None:
     plain = settings.load({"LANDPATROL_WEB_MAX_UPLOAD_MB": "lots"})
     assert not plain.web_secure_cookies and not plain.web_trust_proxy
     assert plain.web_max_upload_mb == settings.DEFAULT_MAX_UPLOAD_MB
+
+
+def test_web_url_and_language_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.i18n import default_lang
+    from pipeline.runsummary import web_url
+
+    monkeypatch.setenv("LANDPATROL_WEB_URL", "https://patrol.example/ ")
+    monkeypatch.setenv("LANDPATROL_LANG", "en-GB")
+    assert web_url() == "https://patrol.example" and default_lang() == "en"
+    monkeypatch.setenv("LANDPATROL_WEB_URL", "")
+    monkeypatch.setenv("LANDPATROL_LANG", "")
+    assert web_url() is None and default_lang() == "zh"

@@ -10,7 +10,6 @@ the rectification; closing a lead with issued patches needs their complete 举�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -28,6 +27,7 @@ from pipeline.review.checklist import (
     missing,
     normalise,
 )
+from pipeline.timeutil import china_today
 
 #: 举证 fields each step accepts on top of the lifecycle's own
 STEP_EVIDENCE: dict[str, frozenset[str]] = {"verified": VERIFY_FIELDS, "rectified": RECTIFY_FIELDS}
@@ -80,7 +80,7 @@ def plan_evidence(conn: Connection, lead: dict[str, Any], to: str | None, fields
     if problems:
         raise EvidenceRefused("; ".join(problems))
     if to == "rectified" and "rectified_on" not in new:
-        new["rectified_on"] = str(upd.get("status_changed_on") or date.today())
+        new["rectified_on"] = str(upd.get("status_changed_on") or china_today())
     after = lead | upd
     status = str(after["status"])
     attachments = [dict(a) for a in conn.execute(select(Attachment.kind, Attachment.taken_at,
