@@ -6,7 +6,7 @@ chained with the ledger key. ``web_users.session_version`` is bumped on logout, 
 every session and token issued before.
 
 Revision ID: 0005
-Revises: 0009
+Revises: 0006
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0009"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
