@@ -13,6 +13,9 @@ One folder per compared pair (``<before>_<after>_<key8>``)::
     overlay_before.png  true colour warped to EPSG:3857 (transparent outside the data), for web
     overlay_after.png   maps: an image overlay between the lat/lon bounds in overlay.json is exact
     overlay.json        {"bounds": [[south, west], [north, east]], "before_date", "after_date", "run"}
+    before.tif          true colour of both dates at full resolution as COGs, served as map tiles
+    after.tif           by the web app (see pipeline.web_layers)
+    layers/*.geojson    the region's zones and approvals over the pair, as map layers
     chips/<code>.png    per lead: before | after around the patch
     run.json            the run report (inputs, hashes, parameters, counts)
     item.json           STAC Item of the run listing every file above
@@ -65,6 +68,9 @@ def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path, run_na
     """Quicklook of the whole pair and one chip per lead, read window by window."""
     from pipeline.align import TileReader
     from pipeline.evidence import write_chips, write_quicklook
+    from pipeline.web_layers import stretch_limits, write_outlines, write_true_colour
+
+    write_outlines(plan.zones, plan.approvals, plan.grid, folder)
 
     if not set(RGB) <= set(plan.roles):
         return  # no true-colour bands to show
@@ -73,6 +79,9 @@ def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path, run_na
         (sb, _), (sa, _) = rb.sample(QUICKLOOK_PIXELS), ra.sample(QUICKLOOK_PIXELS)
         write_quicklook(_rgb(sb), _rgb(sa), leads, plan.grid, folder / "quicklook.png", dates=dates)
         write_overlays(_rgb(sb), _rgb(sa), plan.grid, folder, dates, run_name)
+        limits = stretch_limits(_rgb(sb), _rgb(sa))
+        write_true_colour(rb, plan.grid, RGB, limits, folder / "before.tif")
+        write_true_colour(ra, plan.grid, RGB, limits, folder / "after.tif")
         chips = folder / "chips"
         chips.mkdir()
         for i in range(len(leads)):

@@ -19,6 +19,9 @@ FILES: dict[str, list[str]] = {
     "leaflet": ["dist/leaflet.js", "dist/leaflet.css", "dist/images/layers.png",
                 "dist/images/layers-2x.png", "dist/images/marker-icon.png",
                 "dist/images/marker-icon-2x.png", "dist/images/marker-shadow.png", "LICENSE"],
+    # the /docs page (Swagger UI) served from the package, not from a CDN
+    "swagger-ui-dist": ["swagger-ui-bundle.js", "swagger-ui.css", "oauth2-redirect.html",
+                        "oauth2-redirect.js", "LICENSE", "NOTICE"],
 }
 
 

@@ -72,6 +72,16 @@ def test_outputs_are_written(scene, tmp_path):
     assert overlay["run"] == out.name and (out / "overlay_after.png").is_file()
     chips = sorted((out / "chips").glob("*.png"))
     assert [c.stem for c in chips] == report.created
+    # full-resolution true colour for the web map's tiles, and the region's outlines as layers
+    with rasterio.open(out / "before.tif") as ds, rasterio.open(out / "score.tif") as score:
+        assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert (ds.width, ds.height, ds.count, ds.dtypes[0]) == (score.width, score.height, 4, "uint8")
+        assert ds.transform == score.transform
+        rgb = ds.read(masked=True)
+        assert rgb[:3].std() > 0  # a picture, not a blank
+    zones = json.loads((out / "layers" / "zones.geojson").read_text())
+    assert zones["features"] and all(f["geometry"] for f in zones["features"])
+    assert (out / "layers" / "approvals.geojson").is_file()
 
 
 def test_zones_in_projected_crs_give_the_same_lead(tmp_path):

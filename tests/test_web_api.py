@@ -135,14 +135,15 @@ def test_pages_respect_zones(world: dict) -> None:
     assert "Before / after" in pat.get(f"/leads/{codes['ZA'][0]}?lang=en").text
     assert pat.get(f"/leads/{codes['ZB'][0]}").status_code == 404
     assert pat.get(f"/leads/{codes['ZB'][0]}/chip.png").status_code == 404
+    # nothing dispatched yet: a patrol member's sheet has no targets, a supervisor's lists the
+    # zone's leads as waiting for dispatch
     sheet = pat.get("/sheet")
-    assert sheet.status_code == 200 and all(code in sheet.text for code in codes["ZA"])
-    assert not any(code in sheet.text for code in codes["ZB"])
-    assert pat.get("/sheet?zone=ZB").text.count(codes["ZB"][0]) == 0  # not theirs: falls back to ZA
-    gpx = pat.get("/sheet.gpx").text
-    assert gpx.count("<wpt") == len(codes["ZA"])
-    kml = pat.get("/sheet.kml").text
-    assert kml.count("<Placemark") == len(codes["ZA"]) + 1  # targets and the route line
+    assert sheet.status_code == 200 and not any(code in sheet.text for code in codes["ZA"])
+    waiting = login(app, "sue").get("/sheet").text
+    assert 'id="undispatched"' in waiting and all(code in waiting for code in codes["ZA"])
+    assert not any(code in waiting for code in codes["ZB"])
+    assert login(app, "sue").get("/sheet?zone=ZB").text.count(codes["ZB"][0]) == 0  # falls back to ZA
+    assert pat.get("/sheet.gpx").text.count("<wpt") == 0
     assert {f["id"] for f in pat.get("/api/leads").json()["features"]} == set(codes["ZA"])
 
 
@@ -245,7 +246,9 @@ def test_photos_imagery_and_zero_reports_respect_zones(world: dict) -> None:
     assert ana.post("/sheet/zero-report", data={**form, "csrf_token": ana.cookies.get(auth.CSRF_COOKIE)}
                     ).status_code == 403
     one = pat.post("/sheet/zero-report", data={**form, "personnel": "pat"}, follow_redirects=False)
-    assert one.status_code == 303 and "error=" in one.headers["location"]  # two people patrol
+    # two people patrol: the sheet again, one sentence, what was typed kept
+    assert one.status_code == 422 and "巡查人员至少填写两人" in one.text and "北段" in one.text
+    assert "{" not in one.text.split('id="error">')[1].split("<")[0]
     ok = pat.post("/sheet/zero-report", data=form, follow_redirects=False)
     assert ok.status_code == 303 and ok.headers["location"].endswith("saved=1")
     from pipeline.web.field import patrols_on
@@ -256,8 +259,10 @@ def test_photos_imagery_and_zero_reports_respect_zones(world: dict) -> None:
     assert len(done) == 1 and done[0]["zero_report"] and done[0]["personnel"] == ["pat", "pat2"]
 
 
-def test_openapi_is_served_and_no_cdn_backed_docs_page(tmp_path) -> None:
-    """Provincial systems read /openapi.json; /docs would pull Swagger from a CDN, so it is off."""
+def test_openapi_and_docs_page_from_bundled_assets(tmp_path) -> None:
+    """Provincial systems read /openapi.json; /docs is Swagger UI from the package, no CDN."""
+    import re
+
     from fastapi.testclient import TestClient
 
     from pipeline.web.app import create_app
@@ -265,4 +270,12 @@ def test_openapi_is_served_and_no_cdn_backed_docs_page(tmp_path) -> None:
     client = TestClient(create_app(f"sqlite:///{tmp_path / 'l.sqlite'}", secret="s" * 32))
     spec = client.get("/openapi.json").json()
     assert {"/api/token", "/api/leads", "/api/leads/{code}"} <= set(spec["paths"])
-    assert client.get("/docs").status_code == 404
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/static/") for a in assets)  # nothing from outside
+    assert "<script>" not in page.text  # no inline script
+    for asset in assets:
+        body = client.get(asset)
+        assert body.status_code == 200 and len(body.content) > (100_000 if "vendor" in asset else 100)
+    assert client.get("/redoc").status_code == 404

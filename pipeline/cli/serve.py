@@ -19,6 +19,9 @@ def serve_command(
                                         "(default: the SQLite ledger's folder)."),
     uploads: Optional[Path] = typer.Option(None, "--uploads", help="Where field photos go "
                                            "(default: <ledger folder>/attachments)."),
+    basemap: Optional[str] = typer.Option(None, "--basemap-url", help="XYZ tile URL template of an "
+                                          "intranet basemap, e.g. http://gis.local/tiles/{z}/{x}/{y}.png "
+                                          "(default: $LANDPATROL_BASEMAP_URL, else none)."),
 ) -> None:
     """Serve the map, lead pages, verification form, patrol sheets and the /api/ JSON API.
 
@@ -33,7 +36,7 @@ def serve_command(
     drawing_lang("zh")  # warns when no CJK font is installed (chips would be English)
     env = settings.load()
     web = create_app(ledger or default_ledger_url(), runs_dir=runs, uploads_dir=uploads,
-                     max_upload_bytes=int(env.web_max_upload_mb * 1024 * 1024))
+                     max_upload_bytes=int(env.web_max_upload_mb * 1024 * 1024), basemap_url=basemap)
     typer.echo(f"landpatrol web app on http://{host}:{port}/ (API docs: /docs)")
     # X-Forwarded-Proto/-For only from a proxy the operator vouches for (uvicorn's default
     # trusts them from 127.0.0.1, which would let anyone on the host fake HTTPS)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.codes import pair_key, region_prefix
 from pipeline.ledger.events import ChainHead, ChainReport
-from pipeline.ledger.lifecycle import OUTCOMES, STATES, TransitionError
+from pipeline.ledger.fieldwork import Photo, Step
+from pipeline.ledger.lifecycle import FALSE_POSITIVE_REASONS, NEXT, OUTCOMES, STATES, TransitionError
 from pipeline.ledger.queries import LEAD_FRAME_COLUMNS
 from pipeline.ledger.records import RunOutcome, RunRecord
 from pipeline.ledger.sources import SOURCES, Reported
@@ -16,7 +17,8 @@ from pipeline.ledger.stats import Stats
 from pipeline.ledger.store import Ledger
 
 __all__ = [
-    "LEAD_FRAME_COLUMNS", "OUTCOMES", "SOURCES", "STATES", "ChainHead", "ChainReport", "Ledger", "Reported",
-    "RunOutcome", "RunRecord", "Stats", "TransitionError", "WorkCalendar", "pair_key",
+    "FALSE_POSITIVE_REASONS", "LEAD_FRAME_COLUMNS", "NEXT", "OUTCOMES", "Photo", "SOURCES", "STATES",
+    "ChainHead", "ChainReport", "Ledger", "Reported", "RunOutcome", "RunRecord", "Stats", "Step",
+    "TransitionError", "WorkCalendar", "pair_key",
     "region_prefix",
 ]

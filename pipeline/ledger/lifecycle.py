@@ -27,6 +27,9 @@ from pipeline.timeutil import now_utc
 
 STATES = ("new", "dispatched", "verified", "stopped", "reported", "filed", "rectified", "closed")
 OUTCOMES = ("illegal", "legal", "false_positive", "not_found")
+#: why a lead was a false positive (revision 0008): a fixed list, so analysts can count and learn
+FALSE_POSITIVE_REASONS = ("seasonal_farming", "greenhouse", "cloud_shadow", "road_works",
+                          "already_approved", "water_level", "image_misregistration", "other")
 NEXT: dict[str, tuple[str, ...]] = {
     "new": ("dispatched",), "dispatched": ("verified",), "verified": ("stopped", "closed"),
     "stopped": ("reported",), "reported": ("filed",), "filed": ("rectified",),
@@ -35,7 +38,8 @@ NEXT: dict[str, tuple[str, ...]] = {
 #: fields each step accepts (``on`` is the date of the step, today by default)
 STEP_FIELDS: dict[str, frozenset[str]] = {
     "dispatched": frozenset({"assignee", "on"}),
-    "verified": frozenset({"outcome", "personnel", "on", "patrol_id", "party", "description"}),
+    "verified": frozenset({"outcome", "personnel", "on", "patrol_id", "party", "description",
+                           "reason"}),
     "stopped": frozenset({"stop_measure", "notice_no", "on"}),
     "reported": frozenset({"report_no", "major", "on"}),
     "filed": frozenset({"case_no", "on"}),
@@ -113,13 +117,21 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
         personnel = _names(fields.get("personnel"))
         if len(personnel) < 2:
             raise TransitionError(code, msg("ledger.need_personnel"))
+        reason = _text(fields, "reason")
+        if reason is not None and outcome != "false_positive":
+            raise TransitionError(code, msg("ledger.reason_only_fp"))
+        if reason is not None and reason not in FALSE_POSITIVE_REASONS:
+            raise TransitionError(code, msg("ledger.unknown_reason", reason=reason,
+                                            reasons=", ".join(FALSE_POSITIVE_REASONS)))
         upd.update(outcome=outcome, personnel=personnel, verified_on=on)
+        if reason is not None:
+            upd["fp_reason"] = reason
         for key in ("party", "description"):
             if _text(fields, key):
                 upd[key] = _text(fields, key)
         if outcome == "illegal":
             upd["report_due"] = calendar.add_working_days(on, REPORT_DEADLINE_WORKING_DAYS)
-        record = {"verified_on": on, "outcome": outcome, "personnel": personnel,
+        record = {"verified_on": on, "outcome": outcome, "personnel": personnel, "reason": reason,
                   "patrol_id": int(fields["patrol_id"]) if fields.get("patrol_id") else None}
     elif to == "stopped":
         _need_illegal(lead, to)

@@ -140,6 +140,7 @@ class Lead(BBoxMixin, Base):
     # satellite inspection (revision 0006): every source that brought the lead, patch numbers
     sources: Mapped[list[Any] | None] = mapped_column(JSON)
     patch_nos: Mapped[list[Any] | None] = mapped_column(JSON)
+    fp_reason: Mapped[str | None] = mapped_column(String(40))  # revision 0008
 
 
 class LeadObservation(Base):

@@ -59,6 +59,7 @@ class Verification(Base):
     personnel: Mapped[list[Any]] = mapped_column(JSON)
     patrol_id: Mapped[int | None] = mapped_column(ForeignKey("patrols.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(40))  # false positive (revision 0008)
     recorded_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -110,3 +111,16 @@ class Attachment(Base):
     kind: Mapped[str] = mapped_column(String(20))
     recorded_by: Mapped[str] = mapped_column(String(100))
     bearing: Mapped[float | None] = mapped_column(Float)  # degrees from north (revision 0006)
+
+
+class Submission(Base):
+    """A field submission's idempotency key (revision 0008): a phone that syncs a verification
+    or patrol recorded offline sends it again until it hears back, and the ledger records it once."""
+
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    lead_code: Mapped[str | None] = mapped_column(String(240))
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import engine as eng
-from pipeline.ledger import migrate, patrols, recording
+from pipeline.ledger import fieldwork, migrate, patrols, recording
 from pipeline.ledger.anchor import check_anchor, make_anchor
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.events import (
@@ -136,7 +136,9 @@ class Ledger(InspectionMixin):
         """One lead with its geometry (shapely, EPSG:4326) and observations; ``None`` if unknown."""
         return self.read(lambda c: lead_detail(c, code))
 
-
+    def leads_with(self, extra: list[str], status: str | None = None) -> gpd.GeoDataFrame:
+        """:meth:`leads_frame` plus the lead columns named in ``extra`` (e.g. ``patrol_zone_id``)."""
+        return self.read(lambda c: leads_frame(c, status=status, extra=extra))
 
     # -- lifecycle -----------------------------------------------------------------------
     def transition(self, code: str, to: str, by: str, fields: dict[str, Any] | None = None,
@@ -207,6 +209,34 @@ class Ledger(InspectionMixin):
     def add_patrol(self, **kwargs: Any) -> int:
         """See :func:`pipeline.ledger.patrols.add_patrol` (zero reports included)."""
         return self.write(lambda c: patrols.add_patrol(c, **kwargs))
+
+    # -- the field app (see pipeline.ledger.fieldwork) ----------------------------------------
+    def take_steps(self, code: str, steps: list[fieldwork.Step], by: str,
+                   photos: list[fieldwork.Photo] | None = None, today: date | None = None,
+                   key: str | None = None) -> bool:
+        """Steps of one lead and their photos in one transaction; False for a repeated ``key``."""
+        day = today or date.today()
+        return self.write(lambda c: fieldwork.take_steps(c, code, steps, by, list(photos or []), day,
+                                                         self.calendar, key))
+
+    def record_patrol(self, key: str | None = None, **kwargs: Any) -> int | None:
+        """:meth:`add_patrol` once per idempotency ``key``; ``None`` for a repeat."""
+        return self.write(lambda c: fieldwork.record_patrol(c, key, **kwargs))
+
+    def zone_codes(self, codes: tuple[str, ...] | None = None) -> dict[int, str]:
+        return self.read(lambda c: fieldwork.zone_codes(c, codes))
+
+    def lead_zone_id(self, code: str) -> tuple[bool, int | None]:
+        return self.read(lambda c: fieldwork.lead_zone_id(c, code))
+
+    def patrol_zones(self, codes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        return self.read(lambda c: fieldwork.patrol_zones(c, codes))
+
+    def zone_at(self, geometry: BaseGeometry) -> str | None:
+        return self.read(lambda c: fieldwork.zone_at(c, geometry))
+
+    def patrols_between(self, zone: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        return self.read(lambda c: fieldwork.patrols_between(c, zone, start, end))
 
     def attach(self, code: str, path: Path, by: str, kind: str = "photo",
                taken_at: datetime | None = None, lon: float | None = None,

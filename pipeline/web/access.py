@@ -11,51 +11,33 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, select
 
 from pipeline.ledger import Ledger
-from pipeline.ledger.queries import leads_frame
-from pipeline.ledger.schema import Lead
-from pipeline.ledger.schema_work import PatrolZone
 from pipeline.web.users import User
 
 OPEN_FOR_FIELD = ("new", "dispatched")  # on a patrol sheet: not yet verified
 
 
-def zone_ids(conn: Connection, codes: tuple[str, ...]) -> dict[int, str]:
-    if not codes:
-        return {}
-    rows = conn.execute(select(PatrolZone.id, PatrolZone.code).where(PatrolZone.code.in_(codes)))
-    return {int(r.id): r.code for r in rows}
-
-
-def all_zones(conn: Connection) -> dict[int, str]:
-    return {int(r.id): r.code for r in conn.execute(select(PatrolZone.id, PatrolZone.code))}
+def user_zone_ids(ledger: Ledger, user: User) -> dict[int, str]:
+    """Responsibility zone ids -> codes the user may see (all of them for an analyst)."""
+    return ledger.zone_codes(None if user.sees_all else user.zones)
 
 
 def visible_zone_codes(ledger: Ledger, user: User) -> list[str]:
     """Responsibility zones the user may filter by."""
-    zones = ledger.read(all_zones if user.sees_all else (lambda c: zone_ids(c, user.zones)))
-    return sorted(zones.values())
+    return sorted(user_zone_ids(ledger, user).values())
 
 
-def may_see(conn: Connection, user: User, patrol_zone_id: int | None) -> bool:
-    if user.sees_all:
-        return True
-    return patrol_zone_id is not None and int(patrol_zone_id) in zone_ids(conn, user.zones)
+def may_see_lead(ledger: Ledger, user: User, code: str) -> bool:
+    exists, zid = ledger.lead_zone_id(code)
+    if not exists:
+        return False
+    return user.sees_all or (zid is not None and zid in user_zone_ids(ledger, user))
 
 
 def lead_for(ledger: Ledger, user: User, code: str) -> dict[str, Any] | None:
     """The lead in detail if it exists and the user may see it; ``None`` otherwise (-> 404)."""
-    def read(conn: Connection) -> dict[str, Any] | None:
-        zid = conn.execute(select(Lead.patrol_zone_id).where(Lead.code == code)).first()
-        if zid is None or not may_see(conn, user, zid[0]):
-            return None
-        return {"ok": True}
-
-    if ledger.read(read) is None:
-        return None
-    return ledger.get_lead(code)
+    return ledger.get_lead(code) if may_see_lead(ledger, user, code) else None
 
 
 def team_members(assignee: Any) -> list[str]:
@@ -78,17 +60,12 @@ def visible_leads(ledger: Ledger, user: User, *, status: str | None = None, zone
     """The leads the user may see, filtered; a GeoDataFrame with ``patrol_zone`` (code).
 
     ``team`` is an assignee as stored ("张伟,李娜") or one member's name ("李娜")."""
-    def read(conn: Connection) -> Any:
-        frame = leads_frame(conn, status=status, extra=["patrol_zone_id"])
-        zones = all_zones(conn) if user.sees_all else zone_ids(conn, user.zones)
-        if not user.sees_all:
-            frame = frame[frame["patrol_zone_id"].isin(list(zones))]
-        frame = frame.copy()
-        frame["patrol_zone"] = [zones.get(int(z)) if pd.notna(z) else None
-                                for z in frame["patrol_zone_id"]]
-        return frame
-
-    frame = ledger.read(read)
+    frame = ledger.leads_with(["patrol_zone_id"], status=status)
+    zones = user_zone_ids(ledger, user)
+    if not user.sees_all:
+        frame = frame[frame["patrol_zone_id"].isin(list(zones))]
+    frame = frame.copy()
+    frame["patrol_zone"] = [zones.get(int(z)) if pd.notna(z) else None for z in frame["patrol_zone_id"]]
     if zone:
         frame = frame[frame["patrol_zone"] == zone]
     if level is not None:

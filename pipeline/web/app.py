@@ -12,7 +12,23 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 
 from pipeline.ledger import Ledger
-from pipeline.web import api, auth, field, imagery, pages, review
+from pipeline.web import (
+    accounts,
+    api,
+    apidocs,
+    auth,
+    clues,
+    field,
+    imagery,
+    layers,
+    offline,
+    pages,
+    review,
+    patrol_pages,
+    steps,
+    tiles,
+    today,
+)
 from pipeline.web.deps import MAX_UPLOAD_BYTES, LoginRequired, Settings, token_user
 from pipeline.web.guard import BodyGuard, SecurityHeaders
 
@@ -29,7 +45,7 @@ def _ledger_folder(url: str) -> Path | None:
 def create_app(ledger_url: str, secret: str | None = None, *, runs_dir: Path | None = None,
                uploads_dir: Path | None = None, token_ttl: timedelta = auth.TOKEN_TTL,
                session_ttl: timedelta = auth.SESSION_TTL,
-               max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
+               max_upload_bytes: int = MAX_UPLOAD_BYTES, basemap_url: str | None = None) -> FastAPI:
     """The web app over the ledger at ``ledger_url`` (opened, and migrated, now).
 
     ``runs_dir`` holds the run folders whose ``chips/<code>.png`` the lead pages show, and
@@ -45,15 +61,16 @@ def create_app(ledger_url: str, secret: str | None = None, *, runs_dir: Path | N
         yield
         ledger.close()
 
-    # No /docs or /redoc: FastAPI's pages pull Swagger/ReDoc from a CDN, and the app must work
-    # without the internet. The OpenAPI description stays at /openapi.json.
+    # FastAPI's own /docs and /redoc pull Swagger/ReDoc from a CDN, and the app must work without
+    # the internet: /docs is served from the bundled swagger-ui-dist (pipeline.web.apidocs).
     app = FastAPI(title="landpatrol", lifespan=lifespan, version="0.1.0", docs_url=None,
                   redoc_url=None,
                   description="Leads of the patrol ledger (巡查台账) for field teams and provincial systems.")
     app.state.settings = Settings(ledger=ledger, secret=auth.resolve_secret(secret),
                                   runs_dir=runs_dir or folder, uploads_dir=uploads,
                                   token_ttl=token_ttl, session_ttl=session_ttl,
-                                  max_upload_bytes=max_upload_bytes)
+                                  max_upload_bytes=max_upload_bytes,
+                                  basemap_url=layers.basemap_url(basemap_url))
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
@@ -66,6 +83,15 @@ def create_app(ledger_url: str, secret: str | None = None, *, runs_dir: Path | N
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(steps.router)
+    app.include_router(today.router)
+    app.include_router(patrol_pages.router)
+    app.include_router(clues.router)
+    app.include_router(tiles.router)
+    app.include_router(layers.router)
+    app.include_router(accounts.router)
+    app.include_router(apidocs.router)
+    app.include_router(offline.router)
     app.include_router(field.router)
     app.include_router(imagery.router)
     app.include_router(review.router)

@@ -30,6 +30,7 @@ class Settings:
     token_ttl: timedelta = auth.TOKEN_TTL
     session_ttl: timedelta = auth.SESSION_TTL
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    basemap_url: str | None = None  # an intranet XYZ template; none by default
     throttle: Throttle = field(default_factory=Throttle)
     #: cookies carry ``Secure``: always (``$LANDPATROL_WEB_SECURE_COOKIES``), else when the
     #: request came over HTTPS; ``X-Forwarded-Proto`` counts only with ``trust_proxy``

@@ -35,10 +35,14 @@ class Overlay:
         return s <= lat <= n and w <= lon <= e
 
     def as_json(self) -> dict[str, Any]:
+        from pipeline.web.tiles import run_tiles
+
+        tiles = run_tiles(self.folder)
         return {"run": self.run, "bounds": [list(self.bounds[0]), list(self.bounds[1])],
                 "before_date": self.before_date, "after_date": self.after_date,
                 "before_url": f"/imagery/{self.run}/before.png",
-                "after_url": f"/imagery/{self.run}/after.png"}
+                "after_url": f"/imagery/{self.run}/after.png",
+                "tiles": None if tiles is None else tiles.as_json()}
 
 
 def _read(folder: Path) -> Overlay | None:

@@ -2,33 +2,42 @@
 the route as GPX and KML for field GPS units."""
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 import gpxpy.gpx
 import simplekml
+from pyproj import Geod
+
+GEOD = Geod(ellps="WGS84")
 
 
-def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance between two (lon, lat) points (haversine, metres)."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6_371_000.0 * math.asin(math.sqrt(h))
+def leg(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    """(metres, bearing in degrees from north) from (lon, lat) ``a`` to ``b`` on the WGS84 ellipsoid."""
+    fwd, _, dist = GEOD.inv(a[0], a[1], b[0], b[1])
+    return float(dist), float(fwd) % 360.0
 
 
-def order_route(targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Targets in visiting order: start at the most urgent (lowest priority, then code), then
-    always the nearest one not yet visited. Each gets ``leg_m``, the distance from the one before."""
-    if not targets:
-        return []
+def _at(t: dict[str, Any]) -> tuple[float, float]:
+    return float(t["centroid_lon"]), float(t["centroid_lat"])
+
+
+def order_route(targets: list[dict[str, Any]], start: tuple[float, float] | None = None) -> list[dict[str, Any]]:
+    """Targets in visiting order: from ``start`` (else the most urgent: lowest priority, then
+    code) always the nearest one not yet visited. Each gets ``leg_m`` and ``bearing``, the
+    ellipsoidal distance and direction from the one before (from ``start`` for the first)."""
     rest = sorted(targets, key=lambda t: (t.get("priority") or 9, t["code"]))
-    route = [dict(rest.pop(0), leg_m=0.0)]
+    route: list[dict[str, Any]] = []
+    here = start
     while rest:
-        here = (route[-1]["centroid_lon"], route[-1]["centroid_lat"])
-        i = min(range(len(rest)), key=lambda k: _metres(here, (rest[k]["centroid_lon"], rest[k]["centroid_lat"])))
-        nxt = rest.pop(i)
-        route.append(dict(nxt, leg_m=_metres(here, (nxt["centroid_lon"], nxt["centroid_lat"]))))
+        if here is None:
+            nxt, (dist, bearing) = rest.pop(0), (0.0, 0.0)
+        else:
+            at = here
+            nxt = rest.pop(min(range(len(rest)), key=lambda k: leg(at, _at(rest[k]))[0]))
+            dist, bearing = leg(at, _at(nxt))
+        route.append(dict(nxt, leg_m=dist, bearing=bearing))
+        here = _at(nxt)
     return route
 
 

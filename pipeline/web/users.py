@@ -17,10 +17,16 @@ from sqlalchemy import Connection, insert, select, update
 
 from pipeline.errors import ConfigError, LedgerError
 from pipeline.ledger.events import append_event
-from pipeline.ledger.schema_work import PatrolZone
 from pipeline.ledger.schema_accounts import web_users
+from pipeline.ledger.schema_work import PatrolZone
 
 ROLES = ("analyst", "supervisor", "patrol")
+#: who takes each lifecycle step in the web app (analysts read, they do not take steps)
+STEP_ROLES: dict[str, tuple[str, ...]] = {
+    "dispatched": ("supervisor",), "verified": ("patrol", "supervisor"),
+    "stopped": ("patrol", "supervisor"), "reported": ("supervisor",), "filed": ("supervisor",),
+    "rectified": ("supervisor",), "closed": ("supervisor",),
+}
 MIN_PASSWORD_CHARS = 8
 _HASHER = PasswordHasher()
 
@@ -43,6 +49,17 @@ class User:
     @property
     def may_verify(self) -> bool:
         return self.role in ("patrol", "supervisor")
+
+    @property
+    def may_register_clues(self) -> bool:
+        return self.role in ("supervisor", "analyst")
+
+    @property
+    def manages_accounts(self) -> bool:
+        return self.role in ("supervisor", "analyst")
+
+    def may_take(self, step: str) -> bool:
+        return self.role in STEP_ROLES.get(step, ())
 
 
 def hash_password(password: str) -> str:
@@ -112,3 +129,51 @@ def authenticate(conn: Connection, name: str, password: str) -> User | None:
 
 
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
+
+
+def list_users(conn: Connection) -> list[dict[str, Any]]:
+    """Every account (active or not) with role and zones, by name; no password hashes."""
+    rows = conn.execute(select(web_users.c.name, web_users.c.role, web_users.c.zones,
+                               web_users.c.active, web_users.c.created_at)
+                        .order_by(web_users.c.name)).mappings()
+    return [dict(r) | {"zones": list(r["zones"] or [])} for r in rows]
+
+
+def _account(conn: Connection, name: str) -> Any:
+    row = conn.execute(select(web_users).where(web_users.c.name == name)).mappings().first()
+    if row is None:
+        raise LedgerError(name, "no such user")
+    return row
+
+
+def set_password(conn: Connection, *, name: str, password: str, by: str) -> None:
+    """A new password for ``name`` (event ``password_reset``; the hash is never in the event)."""
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ConfigError("password", f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+    row = _account(conn, name)
+    conn.execute(update(web_users).where(web_users.c.id == row["id"])
+                 .values(password_hash=hash_password(password)))
+    append_event(conn, entity="web_user", entity_id=row["id"], action="password_reset", actor=by,
+                 after={"name": name})
+
+
+def set_active(conn: Connection, *, name: str, active: bool, by: str) -> bool:
+    """Disable (or enable again) ``name``; False when it already was. A disabled account's
+    sessions and tokens stop working at once (each request reads the account)."""
+    row = _account(conn, name)
+    if bool(row["active"]) == active:
+        return False
+    conn.execute(update(web_users).where(web_users.c.id == row["id"]).values(active=active))
+    append_event(conn, entity="web_user", entity_id=row["id"], action="user_enabled" if active
+                 else "user_disabled", actor=by, before={"active": not active}, after={"active": active})
+    return True
+
+
+def may_manage(manager: User, account: dict[str, Any]) -> bool:
+    """Analysts manage every other account; a supervisor the patrol members of their zones."""
+    if account["name"] == manager.name:
+        return False
+    if manager.role == "analyst":
+        return True
+    return (manager.role == "supervisor" and account["role"] == "patrol"
+            and bool(set(account["zones"]) & set(manager.zones)))

@@ -6,6 +6,7 @@
   const labels = JSON.parse(document.getElementById("labels").textContent);
   const mapEl = document.getElementById("map");
   const map = L.map("map", {attributionControl: false}).setView([32.0, 118.8], 10);
+  LPLayers(map, labels, mapEl.dataset.basemap);
   let layer = null, framed = false;
   function colour(p) { return DONE[p.status] || PRIORITY[p.priority] || "#d7191c"; }
   function esc(s) { const d = document.createElement("div"); d.textContent = s == null ? "" : String(s); return d.innerHTML; }

@@ -1,7 +1,16 @@
-// The patrol sheet's controls (no inline handlers: the pages' CSP allows only these files).
+// Today's sheet: zone switch, print, and where the next target is from here (distance, bearing).
 (function () {
-  document.querySelectorAll("[data-submit-on-change]").forEach(el =>
-    el.addEventListener("change", () => el.form.submit()));
-  document.querySelectorAll("[data-print]").forEach(el =>
-    el.addEventListener("click", () => window.print()));
+  const sel = document.getElementById("zone-select");
+  if (sel) { sel.addEventListener("change", () => sel.form.submit()); }
+  const print = document.getElementById("print");
+  if (print) { print.addEventListener("click", () => window.print()); }
+  const first = document.querySelector("table.targets tr[data-code]");
+  const box = document.getElementById("next-target");
+  if (!first || !box || !navigator.geolocation || !window.LPGeo) { return; }
+  navigator.geolocation.getCurrentPosition(p => {
+    const lon = Number(first.dataset.lon), lat = Number(first.dataset.lat);
+    const d = LPGeo.inverse(p.coords.longitude, p.coords.latitude, lon, lat);
+    box.textContent = first.dataset.code + ": " + LPGeo.distanceText(d.metres) + " · " + Math.round(d.bearing) + "°";
+    box.hidden = false;
+  }, () => {}, {enableHighAccuracy: true, timeout: 10000});
 })();
