@@ -277,11 +277,11 @@ def test_patrol_member_verifies_offline_and_the_event_lands_once(server: dict, b
     page.fill("input[name=password]", PASSWORD)
     page.click("#login")
     page.wait_for_selector("#sheet")
-    page.wait_for_function("document.body.dataset.cached > 0")  # lead pages stored for the day
+    _until(page, "document.body.dataset.cached > 0")  # lead pages stored for the day
     page.wait_for_selector("#next-target:not([hidden])")  # you are here: distance and bearing
     assert "°" in page.inner_text("#next-target") and " m" in page.inner_text("#next-target")
     page.goto(f"{base}/leads/{code}")
-    page.wait_for_function("document.body.dataset.sw == '1'")
+    _until(page, "document.body.dataset.sw == '1'")
 
     context.set_offline(True)
     page.reload()  # no network: the service worker's copy of the lead page
@@ -291,12 +291,12 @@ def test_patrol_member_verifies_offline_and_the_event_lands_once(server: dict, b
     page.set_input_files("input[name=photo]", str(photo))
     page.click("#verify-submit")
     page.wait_for_selector("#queued:not([hidden])")
-    page.wait_for_function("document.body.dataset.pending == '1'")
+    _until(page, "document.body.dataset.pending == '1'")
     with Ledger.open(server["url"]) as led:
         assert led.get_lead(code)["status"] == "dispatched"  # nothing reached the ledger yet
 
     context.set_offline(False)  # back online: the outbox syncs by itself
-    page.wait_for_function("document.body.dataset.pending == '0'", timeout=20000)
+    _until(page, "document.body.dataset.pending == '0'", 30.0)
     page.evaluate("LPOffline.sync()")  # a second try finds nothing left to send
     with Ledger.open(server["url"]) as led:
         lead = led.get_lead(code)
