@@ -93,3 +93,12 @@ def jsonable_row(row: dict[str, Any]) -> dict[str, Any]:
             value = value.item()
         out[key] = value
     return json.loads(json.dumps(out, default=str))
+
+
+def may_see(conn: Any, user: User, patrol_zone_id: int | None) -> bool:
+    """Inside a read: whether a record of responsibility zone ``patrol_zone_id`` is the user's."""
+    from pipeline.ledger.fieldwork import zone_codes
+
+    if user.sees_all:
+        return True
+    return patrol_zone_id is not None and int(patrol_zone_id) in zone_codes(conn, user.zones)

@@ -152,7 +152,7 @@ def lead_view(request: Request, s: Settings, user: User, code: str, *, form: dic
 @router.get("/leads/{code}")
 def lead_page(code: str, request: Request, user: User = Depends(page_user),
               s: Settings = Depends(settings)) -> Response:
-    return lead_view(request, s, user, code)
+    return lead_view(request, s, user, code, error=request.query_params.get("error"))  # e.g. 举证 form
 
 
 @router.get("/leads/{code}/chip.png")
