@@ -173,3 +173,11 @@ def test_photo_exif_is_kept_read_and_a_far_photo_flagged(world: dict) -> None:
         assert (a["taken_at"].hour, a["taken_at"].minute) == (2, 30)  # 10:30 China time, stored in UTC
         page = pat.get(f"/leads/{code}").text
         assert ("far-photo" in page) == (code == far) and "↑135°" in page
+
+
+def test_printable_lead_report(world: dict) -> None:
+    pat, code = login(world["app"], "pat"), world["codes"]["ZA"][0]
+    page = pat.get(f"/leads/{code}/report")
+    assert page.status_code == 200 and code in page.text
+    assert page.text.count("<tr><td>") >= 4  # the square's four vertices
+    assert login(world["app"], "bea").get(f"/leads/{code}/report").status_code == 404

@@ -155,6 +155,22 @@ def lead_page(code: str, request: Request, user: User = Depends(page_user),
     return lead_view(request, s, user, code, error=request.query_params.get("error"))  # e.g. 举证 form
 
 
+@router.get("/leads/{code}/report")
+def lead_report(code: str, request: Request, user: User = Depends(page_user),
+                s: Settings = Depends(settings)) -> Response:
+    """A printable page of the lead for the case file: vertices, areas, zones, approvals, sources."""
+    from datetime import datetime, timezone
+
+    lead = _lead_or_404(s, user, code)
+    geom = lead["geometry"]
+    rings = [list(p.exterior.coords) for p in getattr(geom, "geoms", [geom]) if hasattr(p, "exterior")]
+    overlays = overlays_at(s.runs_dir, float(lead["centroid_lon"]), float(lead["centroid_lat"]))
+    return render(request, "lead_report.html", {
+        "user": user, "lead": lead, "vertices": [xy for ring in rings for xy in ring[:-1]],
+        "overlays": [o.as_json() for o in overlays],
+        "printed": china_text(datetime.now(timezone.utc))})
+
+
 @router.get("/leads/{code}/chip.png")
 def chip(code: str, user: User = Depends(page_user), s: Settings = Depends(settings)) -> Response:
     _lead_or_404(s, user, code)
