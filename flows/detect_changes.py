@@ -2,8 +2,9 @@
 
 Thin on purpose: each task wraps one stage of :mod:`pipeline.runner`. Reading inputs and
 writing the ledger retry on transient I/O errors (never on bad input, which would fail the
-same way again); the analysis is cached on the content of both tiles plus the detector and
-its parameters, so re-running a flow after a ledger outage does not recompute the scene.
+same way again); the analysis is cached on the content of both tiles, the detector, its
+parameters and the zones and approvals screened with (not the region), so re-running a flow
+after a ledger outage, or for another region over the same tiles, does not recompute the scene.
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def cache_dir() -> Path:
 
 def _analysis_key(context: Any, parameters: dict[str, Any]) -> str:
     plan: PairPlan = parameters["plan"]
-    return f"landpatrol-analysis-{plan.pair_key}"
+    return f"landpatrol-analysis-{plan.analysis_key}"
 
 
 @task(name="plan-pair", task_run_name=task_name("plan"), retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
@@ -64,7 +65,7 @@ def plan_task(request: PairRequest) -> PairPlan:
 @task(name="analyse-pair", task_run_name=task_name("analyse"), cache_key_fn=_analysis_key, cache_expiration=timedelta(days=30),
       persist_result=True)
 def analyse_task(plan: PairPlan) -> Analysis:
-    workdir = cache_dir() / plan.pair_key
+    workdir = cache_dir() / plan.analysis_key
     if workdir.exists():
         shutil.rmtree(workdir)
     return analyse_pair(plan, workdir)

@@ -20,13 +20,19 @@ One folder per compared pair (``<before>_<after>_<key8>``)::
     run.json            the run report (inputs, hashes, parameters, counts)
     item.json           STAC Item of the run listing every file above
 
-Everything is written into a hidden staging folder first and renamed into place at the end,
-so a failure leaves no half-written run folder and an existing folder is never overwritten.
+A run folder is built in three steps (:mod:`pipeline.rundirs` owns names and staging):
+:func:`stage_outputs` writes what does not depend on lead codes into a hidden staging folder
+before the ledger is written (a full disk fails here, with nothing recorded);
+:func:`publish_outputs` adds what names the codes the ledger gave (leads, chips, quicklook,
+run.json, item.json) and renames the folder into place. An existing folder is never
+overwritten, a failure removes its staging folder, and a staging folder is never served.
 """
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +43,7 @@ from rasterio.windows import Window
 from pipeline.errors import OutputError
 
 if TYPE_CHECKING:
-    from pipeline.runner import Analysis, PairPlan
+    from pipeline.pairs import Analysis, PairPlan
 
 RGB = ("red", "green", "blue")
 QUICKLOOK_PIXELS = 1600 * 1600
@@ -64,7 +70,7 @@ def _chip_window(geom: Any, grid: Any) -> Window:
     return Window(c0, r0, max(c1 - c0, 1), max(r1 - r0, 1))
 
 
-def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path, run_name: str) -> None:
+def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path) -> None:
     """Quicklook of the whole pair and one chip per lead, read window by window."""
     from pipeline.align import TileReader
     from pipeline.evidence import write_chips, write_quicklook
@@ -78,7 +84,6 @@ def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path, run_na
     with TileReader(plan.before, plan.grid, RGB) as rb, TileReader(plan.after, plan.grid, RGB) as ra:
         (sb, _), (sa, _) = rb.sample(QUICKLOOK_PIXELS), ra.sample(QUICKLOOK_PIXELS)
         write_quicklook(_rgb(sb), _rgb(sa), leads, plan.grid, folder / "quicklook.png", dates=dates)
-        write_overlays(_rgb(sb), _rgb(sa), plan.grid, folder, dates, run_name)
         limits = stretch_limits(_rgb(sb), _rgb(sa))
         write_true_colour(rb, plan.grid, RGB, limits, folder / "before.tif")
         write_true_colour(ra, plan.grid, RGB, limits, folder / "after.tif")
@@ -134,45 +139,89 @@ def write_overlays(before_rgb: np.ndarray, after_rgb: np.ndarray, grid: Any, fol
     (folder / "overlay.json").write_text(json.dumps(doc), encoding="utf-8")
 
 
-def write_run_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFrame,
-                      final: Path) -> Path:
-    """Write the run folder ``final`` (or ``final-2``... if it exists); return the folder used."""
+def write_imagery(plan: PairPlan, folder: Path, run_name: str) -> None:
+    """The web overlays of both dates (no lead drawn on them)."""
+    from pipeline.align import TileReader
+
+    if not set(RGB) <= set(plan.roles):
+        return
+    dates = (plan.before.acquired, plan.after.acquired)
+    with TileReader(plan.before, plan.grid, RGB) as rb, TileReader(plan.after, plan.grid, RGB) as ra:
+        (sb, _), (sa, _) = rb.sample(QUICKLOOK_PIXELS), ra.sample(QUICKLOOK_PIXELS)
+        write_overlays(_rgb(sb), _rgb(sa), plan.grid, folder, dates, run_name)
+
+
+@contextmanager
+def _writing(final: Path, staging: Path) -> Iterator[None]:
+    """OSError becomes OutputError naming ``final``; any failure removes ``staging``."""
+    try:
+        yield
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OutputError(final, f"cannot write run outputs ({exc.strerror or exc})") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def stage_outputs(plan: PairPlan, analysis: Analysis, out_dir: Path) -> Path:
+    """Write the code-free part of the run folder (rasters, overlays, approved changes) into a
+    staging folder under ``out_dir``; returns it. Stale staging folders are removed first."""
     from pipeline.io.classraster import write_class_cog
     from pipeline.io.export import export_leads
-    from pipeline.io.stac import write_run_item
+    from pipeline.rundirs import clean_stale, staging_path
 
-    target = final
-    n = 2
-    while target.exists():
-        target = final.with_name(f"{final.name}-{n}")
-        n += 1
-    staging = final.parent / f".staging-{target.name}"
+    clean_stale(out_dir)
+    name = plan.run_name
+    staging = staging_path(out_dir, name)
     shutil.rmtree(staging, ignore_errors=True)
-    try:
+    with _writing(out_dir / name, staging):
         staging.mkdir(parents=True)
+        if len(analysis.approved):
+            export_leads(analysis.approved, staging / "approved.gpkg", "gpkg")
+        shutil.copy2(analysis.detection.score_path, staging / "score.tif")
+        write_class_cog(analysis.detection.class_path, staging / "change_class.tif")
+        write_imagery(plan, staging, name)
+    return staging
+
+
+def publish_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFrame,
+                    staging: Path, out_dir: Path) -> Path:
+    """Add the leads (with codes), chips, quicklook and run.json to ``staging`` and rename it
+    into place as ``<run name>`` (``-2``... when taken); returns the published folder. A folder
+    already published for this run is returned as it is."""
+    from pipeline.io.export import export_leads
+    from pipeline.io.stac import write_run_item
+    from pipeline.rundirs import RUN_DOC, free_name, published_for
+
+    done = published_for(out_dir, plan.run_name, plan.pair_key)
+    if done is not None:
+        shutil.rmtree(staging, ignore_errors=True)
+        return done
+    target = free_name(out_dir, plan.run_name)
+    with _writing(target, staging):
         if len(leads):
             export_leads(leads, staging / "leads.gpkg", "gpkg")
         else:  # an empty layer still tells a GIS user "nothing found", with the schema
             leads.to_file(staging / "leads.gpkg", driver="GPKG", layer="leads")
         for fmt in ("csv", "xlsx"):
             export_leads(leads, staging / f"leads.{fmt}", fmt)
-        if len(analysis.approved):
-            export_leads(analysis.approved, staging / "approved.gpkg", "gpkg")
-        shutil.copy2(analysis.detection.score_path, staging / "score.tif")
-        write_class_cog(analysis.detection.class_path, staging / "change_class.tif")
-        write_evidence(plan, leads, staging, target.name)
-        (staging / "run.json").write_text(json.dumps(_run_doc(plan, analysis), indent=2,
-                                                     ensure_ascii=False, default=str),
-                                          encoding="utf-8")
+        write_evidence(plan, leads, staging)
+        if target.name != plan.run_name:  # the overlays name their folder
+            _rename_overlay_run(staging, target.name)
+        doc = json.dumps(_run_doc(plan, analysis), indent=2, ensure_ascii=False, default=str)
+        (staging / RUN_DOC).write_text(doc, encoding="utf-8")  # marks the folder whole
         write_run_item(staging, target.name)
         staging.rename(target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(final, f"cannot write run outputs ({exc.strerror or exc})") from None
-    except Exception:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
+
+
+def _rename_overlay_run(folder: Path, name: str) -> None:
+    meta = folder / "overlay.json"
+    if meta.is_file():
+        doc = json.loads(meta.read_text(encoding="utf-8"))
+        doc["run"] = name
+        meta.write_text(json.dumps(doc), encoding="utf-8")
 
 
 def _run_doc(plan: PairPlan, analysis: Analysis) -> dict[str, Any]:

@@ -7,7 +7,9 @@ a :class:`ColumnMap`, built in code or read from a small YAML/JSON file with
 the data. Every problem raises :class:`~pipeline.errors.ZoneError` naming the file.
 
 Geometry policy: null/empty geometries are dropped, invalid ones repaired with
-``shapely.make_valid`` keeping only their polygonal parts; both emit a :class:`ZoneWarning`.
+``shapely.make_valid`` keeping only their polygonal parts, 3-D ones flattened (Z dropped); each
+emits a :class:`ZoneWarning` naming the file. NaN coordinates, an unknown CRS and lon/lat
+values out of range are refused.
 """
 from __future__ import annotations
 
@@ -141,7 +143,35 @@ def _read_layer(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
         raise ZoneError(path, msg("input.no_features"))
     if frame.crs is None:
         raise ZoneError(path, msg("input.no_crs"))
+    _check_declared_crs(path)
+    if frame.crs.is_geographic:
+        minx, miny, maxx, maxy = frame.total_bounds
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise ZoneError(path, f"coordinates ({minx:.0f}, {miny:.0f}) .. ({maxx:.0f}, {maxy:.0f}) "
+                                  f"are not longitude/latitude as the layer's CRS "
+                                  f"{frame.crs.to_string()} says; set the layer's real CRS")
     return frame
+
+
+_GEOJSON_CRS = re.compile(rb'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"name"\s*:\s*"([^"]+)"')
+
+
+def _check_declared_crs(path: Path) -> None:
+    """A GeoJSON ``crs`` member GDAL cannot resolve is read as EPSG:4326 without a word: refuse it."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    if not path.is_file() or path.suffix.lower() not in (".geojson", ".json"):
+        return
+    with path.open("rb") as fh:
+        found = _GEOJSON_CRS.search(fh.read(1 << 16))
+    if found is None:
+        return
+    name = found.group(1).decode("utf-8", "replace")
+    try:
+        CRS.from_user_input(name)
+    except CRSError:
+        raise ZoneError(path, f"unknown CRS {name!r}; give the layer a known CRS (EPSG code)") from None
 
 
 def _pick(frame: gpd.GeoDataFrame, path: Path, cmap: ColumnMap, std: str, required: bool) -> pd.Series | None:
@@ -180,6 +210,12 @@ def _clean_geometry(frame: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
         _warn(path, f"dropped {int(empty.sum())} feature(s) with null or empty geometry")
         frame = frame.loc[~empty]
     geoms = np.asarray(frame.geometry.values, dtype=object)
+    coords = shapely.get_coordinates(geoms, include_z=False)
+    if not np.isfinite(coords).all():
+        raise ZoneError(path, "layer has NaN or infinite coordinates")
+    if shapely.has_z(geoms).any():
+        _warn(path, f"dropped the Z (height) of {int(shapely.has_z(geoms).sum())} 3-D geometry(ies)")
+        geoms = shapely.force_2d(geoms)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         geoms = geoms.copy()

@@ -107,3 +107,13 @@ def make_scene(root: Path, *, seed: int = 0, zones_crs: int = 4326) -> Scene:
 def planted_area() -> float:
     return SIDE * SIDE * RES * RES
 
+
+
+def pair_request(scene: Scene, ledger_url: str, **kw: object):  # -> PairRequest
+    """A run of the scene's pair in region testville (code TV); ``kw`` overrides any field."""
+    from pipeline.runner import PairRequest
+
+    args = {"before": scene.before, "after": scene.after, "zones": scene.zones,
+            "approvals": scene.approvals, "ledger_url": ledger_url, "region": "testville",
+            "region_code": "TV"}
+    return PairRequest(**(args | kw))

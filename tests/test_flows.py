@@ -29,6 +29,14 @@ def harness(tmp_path_factory):
         yield
 
 
+def _touch_one_pixel(path: Path) -> None:
+    import rasterio
+
+    with rasterio.open(path, "r+") as ds:
+        window = rasterio.windows.Window(0, 0, 1, 1)
+        ds.write(ds.read(1, window=window) + 1, 1, window=window)
+
+
 def _region(root: Path) -> Path:
     """A region folder with three dated tiles: two successive pairs."""
     scene = make_scene(root / "src")
@@ -37,6 +45,7 @@ def _region(root: Path) -> Path:
     for src, name in ((scene.before, "T_2024-03-01.tif"), (scene.after, "T_2024-06-01.tif"),
                       (scene.after, "T_2024-09-01.tif")):
         (region / "tiles" / name).write_bytes(src.read_bytes())
+    _touch_one_pixel(region / "tiles" / "T_2024-09-01.tif")  # another acquisition, not a copy
     (region / "zones.geojson").write_bytes(scene.zones.read_bytes())
     (region / "approvals.geojson").write_bytes(scene.approvals.read_bytes())
     (region / "region.yaml").write_text("name: flowtown\ncode: FT\n", encoding="utf-8")

@@ -29,6 +29,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     chips = tmp / "20240401_20240501_abcd1234" / "chips"
     chips.mkdir(parents=True)
     (chips / f"{codes['ZA'][0]}.png").write_bytes(PNG)
+    (chips.parent / "run.json").write_text("{}", encoding="utf-8")  # a published run folder
     app = create_app(url, secret=SECRET, max_upload_bytes=4096)
     with TestClient(app) as client:
         yield {"url": url, "codes": codes, "client": client, "tmp": tmp}

@@ -77,6 +77,7 @@ class Tile:
     files: tuple[Path, ...] = ()  # every file the tile reads (hashed by tile_hash)
     date_source: str = "argument"
     profile: SensorProfile | None = None  # the full profile named by ``sensor``
+    own_date: date | None = None  # the tile's own date (metadata, name), even when overridden
 
     def __post_init__(self) -> None:
         if self.profile is None:
@@ -130,7 +131,8 @@ def open_tile(
         acquired_on, source = found
     else:
         raise TileError(p, "no acquisition date in metadata or file name; pass --before-date/--after-date")
-    return Tile(path=p, acquired=acquired_on, date_source=source, **parts)
+    own = found[0] if found is not None else None
+    return Tile(path=p, acquired=acquired_on, date_source=source, own_date=own, **parts)
 
 
 def _parse_date_arg(value: date | str | None) -> date | None:

@@ -20,6 +20,7 @@ from pipeline.ledger.intake import PatchRow, area_fields, merge_rows
 from pipeline.ledger.matching import bbox, best_open_lead
 from pipeline.ledger.patrols import zone_for
 from pipeline.ledger.records import RunOutcome, RunRecord
+from pipeline.ledger.runs import COMPLETED, PENDING_OUTPUTS
 from pipeline.ledger.schema import (
     ApprovedChange,
     ComparedPair,
@@ -43,7 +44,7 @@ def record(conn: Connection, run: RunRecord, key: str, lead_rows: list[PatchRow]
         return RunOutcome(run_id=done, created=[], updated=[], skipped=True, pair_key=key)
     now = _now()
     run_id = conn.execute(insert(Run).values(
-        region=run.region, pair_key=key, status="completed", started_at=run.started_at,
+        region=run.region, pair_key=key, status=PENDING_OUTPUTS if run.outputs_pending else COMPLETED, started_at=run.started_at,
         finished_at=run.finished_at, recorded_at=now, before_path=str(run.before_path),
         before_hash=run.before_hash, before_date=run.before_date, before_sensor=run.before_sensor,
         after_path=str(run.after_path), after_hash=run.after_hash, after_date=run.after_date,

@@ -35,6 +35,8 @@ class RunRecord:
     finished_at: datetime | None = None
     patches_count: int | None = None
     actor: str = "landpatrol"
+    #: a run folder is still to be published: the run stays ``pending_outputs`` until it is
+    outputs_pending: bool = False
 
     @property
     def pair_key(self) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import engine as eng
-from pipeline.ledger import fieldwork, migrate, patrols, recording
+from pipeline.ledger import fieldwork, migrate, patrols, recording, runs
 from pipeline.ledger.anchor import check_anchor, make_anchor
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.events import (
@@ -107,6 +107,18 @@ class Ledger(InspectionMixin):
         if region is not None:
             stmt = stmt.where(ComparedPair.region == region)
         return self.read(lambda c: set(c.execute(stmt).scalars()))
+
+    def run_state(self, pair_key: str) -> runs.RunState | None:
+        """The recorded run of ``pair_key`` and whether its run folder is still to come."""
+        return self.read(lambda c: runs.run_state(c, pair_key))
+
+    def mark_published(self, run_id: int, folder: str) -> bool:
+        """Run ``run_id``'s folder is in place (one ``run_published`` event)."""
+        return self.write(lambda c: runs.mark_published(c, run_id, folder))
+
+    def run_leads(self, run_id: int) -> gpd.GeoDataFrame:
+        """The leads run ``run_id`` created or sighted again, with that sighting's geometry."""
+        return self.read(lambda c: runs.run_leads(c, run_id))
 
     # -- recording a run -----------------------------------------------------------------
     def record_run(self, run: RunRecord, leads: gpd.GeoDataFrame | None,

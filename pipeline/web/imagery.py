@@ -3,7 +3,8 @@ colour, warped to EPSG:3857) with ``overlay.json`` (``bounds`` [[south, west], [
 ``before_date``, ``after_date``, ``run``), as the runner writes them. No internet tiles.
 
 Imagery is not zone-restricted (a whole scene shows no lead), but it is served to signed-in
-users only, and only from run folders that hold a valid ``overlay.json`` (no path from a URL).
+users only, and only from published run folders (:func:`pipeline.rundirs.run_folders`, never
+a staging folder) that hold a valid ``overlay.json`` (no path from a URL).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse, Response
 
+from pipeline.rundirs import run_folders
 from pipeline.web.deps import Settings, page_user, settings
 from pipeline.web.users import User
 
@@ -60,9 +62,7 @@ def _read(folder: Path) -> Overlay | None:
 
 def find_overlays(runs_dir: Path | None) -> list[Overlay]:
     """Run folders with imagery, newest pair first (by after date, then folder time)."""
-    if runs_dir is None or not runs_dir.is_dir():
-        return []
-    found = [o for o in (_read(p) for p in runs_dir.iterdir() if p.is_dir()) if o is not None]
+    found = [o for o in (_read(p) for p in run_folders(runs_dir)) if o is not None]
     return sorted(found, key=lambda o: (o.after_date or "", (o.folder / "overlay.json").stat().st_mtime),
                   reverse=True)
 

@@ -116,10 +116,14 @@ def _lead_or_404(s: Settings, user: User, code: str) -> dict[str, Any]:
 
 
 def find_chip(runs_dir: Path | None, code: str) -> Path | None:
-    """``<runs_dir>/<run folder>/chips/<code>.png`` of the newest run folder that has one."""
-    if runs_dir is None or not runs_dir.is_dir() or "/" in code or code.startswith("."):
+    """``<runs_dir>/<run folder>/chips/<code>.png`` of the newest published run folder that has
+    one (a staging folder is never looked in)."""
+    from pipeline.rundirs import run_folders
+
+    if "/" in code or "\\" in code or code.startswith("."):
         return None
-    found = sorted(runs_dir.glob(f"*/chips/{code}.png"), key=lambda p: p.stat().st_mtime)
+    found = sorted((c for c in (f / "chips" / f"{code}.png" for f in run_folders(runs_dir))
+                    if c.is_file()), key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None
 
 

@@ -1,0 +1,96 @@
+"""The first stage of a run: open and check every input of a pair, and write nothing.
+
+Everything that can be wrong with what a user gave (tiles, dates, zones, approvals, detector,
+parameters, ``--out``) is refused here, as one :class:`~pipeline.errors.InputError`, before
+the analysis runs and long before the ledger or ``--out`` is written.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import OutputError, SensorError
+from pipeline.pairs import PairPlan, PairRequest
+
+ROLES = ("blue", "green", "red", "nir", "swir1", "swir2")
+
+
+def region_code(request: PairRequest) -> str:
+    """The region code a run records (the prefix of its lead codes)."""
+    code = request.region_code or request.region
+    return "".join(ch for ch in code.upper() if ch.isalnum() or ch == "-") or "ADHOC"
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an ``--out`` that cannot be created or written, before any work is done."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".landpatrol-write-test-"):
+            pass
+    except OSError as exc:
+        raise OutputError(out_dir, f"cannot write output folder ({exc.strerror or exc})") from None
+
+
+def _open_pair(request: PairRequest) -> tuple[Any, Any]:
+    from pipeline.checks import check_order, check_tile_date
+    from pipeline.io.tiles import open_tile
+
+    before = open_tile(request.before, sensor=request.sensor, acquired=request.before_date)
+    after = open_tile(request.after, sensor=request.sensor, acquired=request.after_date)
+    check_tile_date(before, "--before")
+    check_tile_date(after, "--after")
+    check_order(before, after, before.own_date, after.own_date)
+    return before, after
+
+
+def plan_pair(request: PairRequest) -> PairPlan:
+    """Open and validate every input (tiles, zones, approvals, detector, params); write nothing."""
+    from models.registry import check_detector_name, get_detector
+    from pipeline.align import pair_grid
+    from pipeline.checks import check_distinct, check_footprint, frame_digest
+    from pipeline.detect import DetectParams
+    from pipeline.io.tiles import tile_hash
+    from pipeline.ledger import pair_key as ledger_pair_key
+    from pipeline.zones import load_approvals, load_column_map, load_zones
+
+    if request.out_dir is not None:
+        check_out_dir(request.out_dir)
+    check_detector_name(request.detector)  # a wrong name fails before any tile is opened
+    params = DetectParams(
+        threshold=request.threshold,
+        **({} if request.min_area_m2 is None else {"min_area_m2": request.min_area_m2}),
+        block_size=request.block_size,
+    )
+    before, after = _open_pair(request)
+    roles = tuple(r for r in ROLES if r in before.bands and r in after.bands)
+    grid = pair_grid(before, after, min_overlap=request.min_overlap)
+    detector = get_detector(request.detector, grid.pixel_area ** 0.5)  # the grid is projected, in metres
+    missing = sorted(detector.required_roles - set(roles))
+    if missing:
+        lacking = before if any(m not in before.bands for m in missing) else after
+        raise SensorError(lacking.path, f"tile lacks band(s) {', '.join(missing)} that detector "
+                                        f"{detector.name!r} needs")
+    columns = load_column_map(request.column_map) if request.column_map else None
+    zones = load_zones(request.zones, columns=columns, target_crs=grid.crs)
+    check_footprint(zones, grid, request.zones, before.path, after.path)
+    approvals = (load_approvals(request.approvals, columns=columns, target_crs=grid.crs)
+                 if request.approvals else None)
+    before_hash, after_hash = tile_hash(before), tile_hash(after)
+    check_distinct(before.path, after.path, before_hash, after_hash)
+    parameters = {
+        "threshold": params.threshold if params.threshold is not None else detector.threshold,
+        "min_area_m2": params.min_area_m2,
+        "min_overlap": request.min_overlap,
+        "sensor": before.sensor,
+        # what the patches were screened with belongs to what was compared
+        "zones_sha256": frame_digest(zones),
+        "approvals_sha256": frame_digest(approvals),
+    }
+    analysis_key = ledger_pair_key(before_hash, after_hash, detector.name, detector.version,
+                                   parameters)
+    parameters["region"] = region_code(request)
+    pair_key = ledger_pair_key(before_hash, after_hash, detector.name, detector.version,
+                               parameters)
+    return PairPlan(request, before, after, grid, zones, approvals, detector, params, roles,
+                    before_hash, after_hash, pair_key, parameters, analysis_key)
