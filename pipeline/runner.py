@@ -49,7 +49,8 @@ def analyse_pair(plan: PairPlan, workdir: Path, progress: Progress | None = None
     patches = detection.patches
     # the effective minimum mapping unit on this grid (a Landsat pixel alone is 900 m2)
     mmu_m2 = plan.params.mmu_pixels(plan.grid.pixel_area) * plan.grid.pixel_area
-    screening = screen_patches(patches, plan.zones, plan.approvals, min_area_m2=mmu_m2)
+    screening = screen_patches(patches, plan.zones, plan.approvals, min_area_m2=mmu_m2,
+                               change_date=plan.after.acquired)
     leads, approved = screening.leads, screening.approved
     for frame in (leads, approved):
         frame["before_date"] = plan.before.acquired.isoformat()
@@ -150,7 +151,7 @@ def codes_for(leads: gpd.GeoDataFrame, touched: gpd.GeoDataFrame) -> list[str | 
 
 def _lead_rows(leads: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     keep = ["code", "patch_id", "priority", "area_m2", "area_mu", "change_class", "zone_level",
-            "approved_share", "centroid_lon", "centroid_lat", "score_mean"]
+            "approved_share", "reason", "centroid_lon", "centroid_lat", "score_mean"]
     cols = [c for c in keep if c in leads.columns]
     return json.loads(leads[cols].to_json(orient="records", force_ascii=False)) if len(leads) else []
 

@@ -18,12 +18,18 @@ Rules, in order, for each patch:
    the approval's edge and too small to send a field team to on its own.
 4. Every other patch is a lead (``reason = "unapproved"`` or ``"partly_approved"``);
    ``exceeds_mmu`` says whether its unapproved area alone reaches ``min_area_m2``.
+5. An approval dated after the change (``approved_on`` later than ``change_date``, the date
+   the change was seen) does not legalise it: it covers nothing in rule 2, is listed with
+   ``after_change: true``, and a lead it would have covered says so (先建后批:
+   ``approved_after_change``, ``reason = "approved_after_change"`` when no earlier approval
+   covers it).
 
 Areas are measured on the patch geometry in the patch CRS (projected, metres).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -42,7 +48,8 @@ WHOLLY_APPROVED_SHARE = 0.999
 WHOLLY_APPROVED_REMAINDER_M2 = 1.0
 _MIN_PIECE_M2 = 0.01          # intersections smaller than this are boundary contact, not overlap
 LEAD_EXTRA_COLUMNS = ("zones", "zone_level", "zone_types", "approvals", "approved_share",
-                      "unapproved_area_m2", "exceeds_mmu", "reason", "priority_score", "priority")
+                      "unapproved_area_m2", "exceeds_mmu", "reason", "approved_after_change",
+                      "priority_score", "priority")
 _Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 _KEYS = MappingProxyType({"zone": ["zone_id", "zone_type", "level", "unit", "name"],
                           "approval": ["approval_no", "approved_use", "approved_on"]})
@@ -59,12 +66,14 @@ class Screening:
 def screen_patches(patches: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
                    approvals: gpd.GeoDataFrame | None = None,
                    min_area_m2: float = DEFAULT_MIN_AREA_M2,
-                   weights: PriorityWeights | None = None) -> Screening:
+                   weights: PriorityWeights | None = None,
+                   change_date: date | None = None) -> Screening:
     """Screen ``patches`` (projected CRS) against ``zones`` and optional ``approvals`` (any CRS).
 
     ``patches`` has the ``PATCH_COLUMNS`` (docs/ARCHITECTURE.md); ``zones`` / ``approvals`` the
     standard columns of :func:`pipeline.zones.load_zones` / ``load_approvals``. ``min_area_m2``
-    is the run's minimum mapping unit (rule 3 above); ``weights`` tune :func:`priority`.
+    is the run's minimum mapping unit (rule 3 above); ``weights`` tune :func:`priority`;
+    ``change_date`` (the after tile's date) makes later approvals not count (rule 5).
     """
     if patches.crs is None or not patches.crs.is_projected:
         raise ValueError("patches must be in a projected CRS (metres) to measure areas")
@@ -79,27 +88,35 @@ def screen_patches(patches: gpd.GeoDataFrame, zones: gpd.GeoDataFrame,
     base, area = base.iloc[in_zone].reset_index(drop=True), area[in_zone]
     zone_lists = [zone_lists[i] for i in in_zone]
     if approvals is not None and len(approvals) and len(base):
-        appr = _to(approvals, base.crs)
+        appr = _to(approvals, base.crs).reset_index(drop=True)
+        late = _late(appr, change_date)
         pairs = _pairs(base, appr)
-        appr_lists, covered = _pieces(base, appr, pairs, "approval"), _union_area(len(base), pairs)
+        timely = tuple(x[~late[pairs[1]]] for x in pairs)
+        appr_lists, covered = _pieces(base, appr, pairs, "approval"), _union_area(len(base), timely)
     else:
         appr_lists, covered = [[] for _ in range(len(base))], np.zeros(len(base))
     for items, a in zip(appr_lists, area):
         for item in items:
             item["share"] = round(float(item["area_m2"] / a), 6) if a > 0 else 0.0
+            if change_date is not None:
+                item["after_change"] = _is_late(item.get("approved_on"), change_date)
+    after_change = np.array([any(i.get("after_change") for i in x) for x in appr_lists], dtype=bool)
+    appr_lists_timely = [[i for i in x if not i.get("after_change")] for x in appr_lists]
     share = np.clip(np.divide(covered, area, out=np.zeros_like(area), where=area > 0), 0.0, 1.0)
     unapproved = np.maximum(area - covered, 0.0)
-    has_appr = np.array([bool(x) for x in appr_lists], dtype=bool)
+    has_appr = np.array([bool(x) for x in appr_lists_timely], dtype=bool)
     wholly = has_appr & ((share >= WHOLLY_APPROVED_SHARE) | (unapproved < WHOLLY_APPROVED_REMAINDER_M2))
     small = has_appr & ~wholly & (unapproved < min_area_m2)
     reason = np.where(wholly, "wholly_approved", np.where(small, "remainder_below_mmu",
-                      np.where(has_appr, "partly_approved", "unapproved")))
+                      np.where(has_appr, "partly_approved",
+                               np.where(after_change, "approved_after_change", "unapproved"))))
     out = base.assign(zones=pd.Series(zone_lists, dtype=object),
                       zone_level=np.array([z[0]["level"] for z in zone_lists], dtype=np.int64),
                       zone_types=[",".join(dict.fromkeys(z["zone_type"] for z in zl)) for zl in zone_lists],
                       approvals=pd.Series(appr_lists, dtype=object),
                       approved_share=share, unapproved_area_m2=unapproved,
-                      exceeds_mmu=unapproved >= min_area_m2, reason=reason)
+                      exceeds_mmu=unapproved >= min_area_m2, reason=reason,
+                      approved_after_change=after_change)
     is_lead = ~(wholly | small)
     leads = out.loc[is_lead].reset_index(drop=True)
     scored = priority(leads, weights or PriorityWeights())
@@ -136,6 +153,17 @@ def _clip_to_zones(base: gpd.GeoDataFrame, area: np.ndarray,
                       centroid_lon=lonlat.x.to_numpy(), centroid_lat=lonlat.y.to_numpy())
     out = out.set_geometry(clipped.values)
     return _geo(out, base.crs), inside
+
+
+def _late(approvals: gpd.GeoDataFrame, change_date: date | None) -> np.ndarray:
+    """Per approval: dated after ``change_date`` (an approval without a date is not late)."""
+    if change_date is None or "approved_on" not in approvals.columns:
+        return np.zeros(len(approvals), dtype=bool)
+    return np.array([_is_late(on, change_date) for on in approvals["approved_on"]], dtype=bool)
+
+
+def _is_late(on: Any, change_date: date) -> bool:
+    return on is not None and on == on and str(on)[:10] > change_date.isoformat()
 
 
 def _to(frame: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:

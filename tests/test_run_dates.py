@@ -6,6 +6,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 
 from pipeline.errors import ConfigError, InputError, TileError
@@ -63,3 +64,21 @@ def test_future_date_is_refused(scene, tmp_path):
 def test_date_before_the_sensor_existed_is_refused(scene, tmp_path):
     req = _request(scene, tmp_path, sensor="sentinel2", before_date=date(2001, 5, 1))
     _refused(req, TileError, "before sentinel2 imagery exists")
+
+
+def test_approval_dated_after_the_change_does_not_legalise_it(scene, tmp_path):
+    late = gpd.read_file(scene.approvals)
+    late["approved_on"] = "2024-07-01"  # the roof was already there on 2024-06-01
+    path = tmp_path / "late_approvals.geojson"
+    late.to_file(path)
+    (tmp_path / "a").mkdir()
+    timely = run_pair(_request(scene, tmp_path / "a", approvals=scene.approvals))
+    report = run_pair(_request(scene, tmp_path, approvals=path))
+    assert report.approved == timely.approved - 1 == 0
+    assert len(report.created) == len(timely.created) + 1
+    row = next(r for r in report.leads if r["reason"] == "approved_after_change")
+    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.sqlite'}") as led:
+        lead = led.get_lead(row["code"])
+    assert lead["approvals"][0]["after_change"] is True
+    assert "approved after the change (先建后批)" in lead["legality"]["explanation"]
+    assert lead["approved_share"] == 0.0

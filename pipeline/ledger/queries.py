@@ -79,7 +79,8 @@ def legality(conn: Connection, lead: dict[str, Any]) -> dict[str, Any]:
         params = conn.execute(select(Run.parameters).where(Run.id == run_id)).scalar() or {}
         mmu = next((float(params[k]) for k in MMU_KEYS if params.get(k) is not None), None)
     approvals = [
-        {k: a.get(k) for k in ("approval_no", "approved_use", "approved_on", "area_m2", "share")}
+        {k: a.get(k) for k in ("approval_no", "approved_use", "approved_on", "area_m2", "share",
+                               "after_change")}
         for a in (lead.get("approvals") or []) if isinstance(a, dict)
     ]
     exceeds = None if mmu is None else unapproved > mmu
@@ -87,7 +88,8 @@ def legality(conn: Connection, lead: dict[str, Any]) -> dict[str, Any]:
         text = "no approval covers this lead"
     else:
         parts = [f"{a['approval_no']} ({a.get('approved_use') or 'use unknown'}, {a.get('approved_on') or 'date unknown'})"
-                 f" covers {100 * float(a.get('share') or 0):.0f}%" for a in approvals]
+                 + (" approved after the change (先建后批), legalises nothing" if a.get("after_change")
+                    else f" covers {100 * float(a.get('share') or 0):.0f}%") for a in approvals]
         text = "; ".join(parts)
     if exceeds is not None:
         text += (f"; the remaining {unapproved:.0f} m2 {'exceeds' if exceeds else 'is within'} the "
