@@ -70,4 +70,14 @@ def run_on_cluster(requests: list[PairRequest], workers: int | None = None,
                    dask: str | None = None) -> list[dict[str, Any]]:
     """``compare_pairs`` with the task runner for ``workers`` / ``dask`` (a subflow in a flow)."""
     runner = task_runner(workers, dask)
-    return compare_pairs.with_options(task_runner=runner)(requests)
+    return compare_pairs.with_options(task_runner=runner,
+                                      flow_run_name=cluster_run_name(requests, workers, dask))(requests)
+
+
+def cluster_run_name(requests: list[PairRequest], workers: int | None = None,
+                     dask: str | None = None) -> str:
+    """The subflow's name in the Prefect UI, e.g. ``nanjing: 2 pairs on 4 local workers``."""
+    region = requests[0].region if requests else "region"
+    where = f"the cluster at {dask}" if dask else (
+        f"{workers or max(1, min(os.cpu_count() or 1, 4))} local workers")
+    return f"{region}: {len(requests)} pairs on {where}"

@@ -94,7 +94,10 @@ def test_monitor_shows_logs_artifacts_names_and_notifies(tmp_path: Path) -> None
                 task_names = {t.name for t in client.read_task_runs()}
                 assert {"analyse flowtown 2024-03-01→2024-06-01",
                         "record flowtown 2024-06-01→2024-09-01"} <= task_names
-                logs = client.read_logs(LogFilter(flow_run_id={"any_": [region_run.id]}))
+                # the pairs of a region run in a subflow on the Dask cluster, named by its region
+                pair_runs = [r.id for name, r in runs.items() if name.startswith("flowtown: 2 pairs on ")]
+                assert pair_runs, sorted(runs)
+                logs = client.read_logs(LogFilter(flow_run_id={"any_": [region_run.id, *pair_runs]}))
                 text = "\n".join(log.message for log in logs)
                 assert "region flowtown: 3 tile(s), 2 successive pair(s)" in text
                 assert "2024-03-01 -> 2024-06-01: 1 new lead(s)" in text
