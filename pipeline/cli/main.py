@@ -46,3 +46,8 @@ def main() -> None:  # pragma: no cover - console entry point wrapper
     from pipeline.cli.options import run_app
 
     sys.exit(run_app(app))
+
+
+if __name__ == "__main__":  # python -m pipeline.cli.main: the commands register on the
+    from pipeline.cli.main import main as _main  # module's own copy, not on __main__'s
+    _main()
