@@ -1,4 +1,4 @@
-"""Session 3 experiment: does a per-scene cut by prior shift (EM, Saerens et al. 2002) carry over?
+"""v3.1 (2026-12-01) experiment: does a per-scene cut by prior shift (EM, Saerens et al. 2002) carry over?
 
 Re-run (about 5-7 min per study on one core):
 
