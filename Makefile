@@ -37,5 +37,10 @@ notebook: $(STAMP)
 catalogue: $(STAMP)
 	$(BIN)/pybabel compile -d pipeline/locale -D landpatrol
 
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet ruff mypy
+	$(BIN)/ruff check pipeline flows models
+	$(BIN)/mypy
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -58,7 +58,7 @@ def fit_mad(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     n, p = x.shape
     w = np.ones(n)
     rho_old = np.zeros(p)
-    for it in range(1, MAX_ITER + 1):
+    for it in range(1, MAX_ITER + 1):  # noqa: B007 (recorded after the loop)
         mx, my, sxx, syy, sxy = _weighted_cov(x, y, w)
         sxx, syy = _ridge(sxx), _ridge(syy)
         syy_inv_syx = linalg.solve(syy, sxy.T, assume_a="pos")

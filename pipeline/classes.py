@@ -27,7 +27,7 @@ class ChangeClass(IntEnum):
         return _EN[self]
 
     @classmethod
-    def from_key(cls, key: str) -> "ChangeClass":
+    def from_key(cls, key: str) -> ChangeClass:
         return cls[key.upper()]
 
 

@@ -17,7 +17,7 @@ import json
 import shutil
 import tempfile
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def analyse_pair(plan: PairPlan, workdir: Path, progress: Progress | None = None
     from pipeline.detect import detect_pair
     from pipeline.screening import screen_patches
 
-    t0, started_at = time.perf_counter(), datetime.now(timezone.utc)
+    t0, started_at = time.perf_counter(), datetime.now(UTC)
     workdir.mkdir(parents=True, exist_ok=True)
     cb = None if progress is None else (lambda done, total: progress("detect", done, total))
     with TileReader(plan.before, plan.grid, plan.roles) as rb, \
@@ -77,7 +77,7 @@ def _run_record(plan: PairPlan, analysis: Analysis, started_at: datetime) -> Any
         before_sensor=plan.before.sensor,
         after_sensor=plan.after.sensor,
         started_at=started_at,
-        finished_at=datetime.now(timezone.utc),
+        finished_at=datetime.now(UTC),
         patches_count=len(analysis.detection.patches),
         outputs_pending=plan.request.out_dir is not None,
     )

@@ -224,7 +224,8 @@ def test_codes_with_cr_lf_cannot_break_gpx_or_kml(world: dict) -> None:
         led.write(lambda c: add_user(c, name="eve", role="patrol", zones=[evil_zone], password=PASSWORD,
                                      by="test"))
         led.write(lambda c: c.execute(text(
-            "UPDATE leads SET code = :n, patrol_zone_id = (SELECT id FROM patrol_zones WHERE code = :z) "
+            "UPDATE leads SET code = :n, patrol_zone_id = (SELECT id FROM patrol_zones WHERE code = :z), "
+            "status = 'dispatched', assignee = 'eve' "  # a patrol's route holds its dispatched targets
             "WHERE code = :c"), {"n": code + "\r\n<x>&", "c": code, "z": evil_zone}))
     eve, r = login(app, "eve")
     assert r.status_code == 303

@@ -6,7 +6,7 @@ opening a twin.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import geopandas as gpd

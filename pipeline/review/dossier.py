@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ def china_time(value: Any) -> str:
     if value is None:
         return "—"
     dt = datetime.fromisoformat(value) if isinstance(value, str) else value
-    dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
     return dt.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
@@ -71,7 +71,7 @@ def dossier_context(led: Any, batch: str, patch_no: str, map_png: Path,
         "ev": ev, "land_use_name": land_use_name(ev.get("land_use")), "parts": rec["parts"] or [],
         "map_uri": map_png.resolve().as_uri(), "imagery": info["imagery"], "photos": photos,
         "missing": [LABELS.get(k, k) for k in need], "events": events, "head": head,
-        "printed": china_time(datetime.now(timezone.utc)),
+        "printed": china_time(datetime.now(UTC)),
     }
 
 

@@ -173,9 +173,12 @@ def read_patch_list(path: str | Path, columns: ColumnMap | None = None) -> Patch
     metres = stored.to_crs(stored.estimate_utm_crs()).area
     used = set(cols.values())
     rows = []
-    for i, (idx, rec) in enumerate(table.iterrows()):
+    for i, (_, rec) in enumerate(table.iterrows()):
         no = str(numbers[i])
-        get = (lambda std, r=rec: r[cols[std]] if std in cols else None)
+
+        def get(std: str, r: Any = rec) -> Any:
+            return r[cols[std]] if std in cols else None
+
         rows.append({
             "patch_no": no, "admin_code": _text(get("admin_code")),
             "area_mu": _area(get("area_mu"), p, no),

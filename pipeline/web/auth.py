@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -32,7 +32,7 @@ def issue(secret: str, name: str, kind: str, ttl: timedelta, now: datetime | Non
           version: int = 0) -> str:
     """A token for ``name`` of ``kind`` ("api" or "session") valid for ``ttl`` from ``now``;
     ``version`` is the account's session version (signing out bumps it, ending the token)."""
-    at = now or datetime.now(timezone.utc)
+    at = now or datetime.now(UTC)
     return jwt.encode({"sub": name, "typ": kind, "iat": at, "exp": at + ttl, "ver": version}, secret,
                       algorithm=_ALG)
 

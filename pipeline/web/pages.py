@@ -5,6 +5,7 @@ attachment functions in one write transaction, so it lands in the event record o
 """
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ def lead_page(code: str, request: Request, user: User = Depends(page_user),
 def lead_report(code: str, request: Request, user: User = Depends(page_user),
                 s: Settings = Depends(settings)) -> Response:
     """A printable page of the lead for the case file: vertices, areas, zones, approvals, sources."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     lead = _lead_or_404(s, user, code)
     geom = lead["geometry"]
@@ -172,7 +173,7 @@ def lead_report(code: str, request: Request, user: User = Depends(page_user),
     return render(request, "lead_report.html", {
         "user": user, "lead": lead, "vertices": [xy for ring in rings for xy in ring[:-1]],
         "overlays": [o.as_json() for o in overlays],
-        "printed": china_text(datetime.now(timezone.utc))})
+        "printed": china_text(datetime.now(UTC))})
 
 
 @router.get("/leads/{code}/chip.png")

@@ -9,7 +9,7 @@ back (200 recorded or already recorded, 409 when someone else took the step firs
 from __future__ import annotations
 
 import hashlib
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +175,7 @@ async def verify(code: str, request: Request, user: User = Depends(page_user),
     if path is not None and data is not None:
         exif = exif_of(data)
         shot = taken or exif.get("taken_at")
-        photos.append(Photo(path, None if shot is None else shot.astimezone(timezone.utc),
+        photos.append(Photo(path, None if shot is None else shot.astimezone(UTC),
                             lon if lon is not None else exif.get("lon"),
                             lat if lat is not None else exif.get("lat"), bearing=exif.get("direction")))
     return _take(request, s, user, code, form, steps, photos, [path] if fresh and path else [])

@@ -8,7 +8,7 @@ ledger when the lead is created), so "a patrol member sees only the leads of the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -95,7 +95,7 @@ def add_user(conn: Connection, *, name: str, role: str, zones: list[str], passwo
         raise LedgerError(name, "a user with this name exists")
     uid = conn.execute(insert(web_users).values(
         name=name, role=role, zones=codes, password_hash=hash_password(password), active=True,
-        created_at=datetime.now(timezone.utc)).returning(web_users.c.id)).scalar_one()
+        created_at=datetime.now(UTC)).returning(web_users.c.id)).scalar_one()
     append_event(conn, entity="web_user", entity_id=uid, action="user_added", actor=by,
                  after={"name": name, "role": role, "zones": codes})
     return User(name, role, tuple(codes))
