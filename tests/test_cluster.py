@@ -25,6 +25,13 @@ def _region(root: Path) -> Path:
     for src, name in ((scene.before, "T_2024-03-01.tif"), (scene.after, "T_2024-06-01.tif"),
                       (scene.after, "T_2024-09-01.tif"), (scene.before, "T_2024-12-01.tif")):
         (region / "tiles" / name).write_bytes(src.read_bytes())
+    # the unchanged middle pair is a re-acquisition, not the same file twice: one pixel differs
+    import rasterio
+
+    with rasterio.open(region / "tiles" / "T_2024-09-01.tif", "r+") as ds:
+        band = ds.read(1)
+        band[0, 0] += 1
+        ds.write(band, 1)
     (region / "zones.geojson").write_bytes(scene.zones.read_bytes())
     (region / "approvals.geojson").write_bytes(scene.approvals.read_bytes())
     (region / "region.yaml").write_text("name: daskton\ncode: DK\n", encoding="utf-8")

@@ -100,7 +100,11 @@ def test_existing_ledger_is_upgraded_in_place(tmp_path):
             led.record_run(run_record(n=0), leads_gdf([square(0, 0), square(50, 0)]))
         engine = eng.make_engine(eng.parse_url(url))
         with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "-1")
+            from alembic.script import ScriptDirectory
+
+            cfg = alembic_config(conn)  # back to the revision before PostGIS's (0009), whatever follows it
+            before_postgis = ScriptDirectory.from_config(cfg).get_revision("0009").down_revision
+            command.downgrade(cfg, str(before_postgis))
             assert conn.execute(text("SELECT count(*) FROM information_schema.columns "
                                      "WHERE table_name = 'leads' AND column_name = 'geom'")).scalar() == 0
         engine.dispose()

@@ -55,6 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     (run / "overlay.json").write_text(json.dumps({
         "bounds": [[south - 0.01, w - 0.01], [north + 0.01, e + 0.01]], "before_date": "2024-04-01",
         "after_date": "2024-05-01", "run": run.name}))
+    (run / "run.json").write_text(json.dumps({"pair_key": "abcd1234"}))  # published, not staging
     app = create_app(url, secret="e2e-secret-of-at-least-thirty-two-bytes")
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
