@@ -12,6 +12,15 @@
         workers: 4                                     # pairs at once on a LocalCluster
     dask: tcp://scheduler.example:8786                 # or: every region on this cluster
 
+Periodic reports are scheduled the same way under ``reports:`` (flow ``periodic-reports``,
+the previous month's report at each cron time)::
+
+    reports:
+      - name: county-monthly
+        cron: "0 8 5 * *"                              # 08:00 on the 5th of each month
+        out: /srv/landpatrol/reports
+        region: nanjing                                # optional; unit: too
+
 ``landpatrol schedule schedules.yaml`` (or ``python -m flows.schedule schedules.yaml``) serves
 them with :func:`prefect.serve`: the process stays up and starts a ``monitor-region`` run at each
 cron time. Against a Prefect server (``PREFECT_API_URL``) the deployments and their runs show
@@ -50,7 +59,7 @@ def load_schedules(path: Path) -> list[RegionSchedule]:
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(path, msg("schedule.unreadable", detail=exc)) from None
     regions = doc.get("regions") or []
-    if not regions:
+    if not regions and not doc.get("reports"):
         raise ConfigError(path, msg("schedule.no_regions"))
     out: list[RegionSchedule] = []
     for i, item in enumerate(regions):
@@ -78,6 +87,60 @@ def load_schedules(path: Path) -> list[RegionSchedule]:
     return out
 
 
+@dataclass(frozen=True)
+class ReportSchedule:
+    name: str
+    cron: str
+    timezone: str
+    ledger: str | None
+    out: Path
+    region: str | None = None
+    unit: str | None = None
+
+
+def load_report_schedules(path: Path) -> list[ReportSchedule]:
+    """The ``reports:`` entries of ``schedules.yaml``, validated like the regions."""
+    import yaml
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(path, f"cannot read schedules ({exc})") from None
+    out: list[ReportSchedule] = []
+    for i, item in enumerate(doc.get("reports") or []):
+        missing = [k for k in ("name", "cron") if not item.get(k)]
+        if missing:
+            raise ConfigError(path, f"report #{i + 1} lacks {', '.join(missing)}")
+        tz = item.get("timezone", "Asia/Shanghai")
+        try:
+            CronSchedule(cron=item["cron"], timezone=tz)
+        except Exception as exc:  # noqa: BLE001 - pydantic's message is the useful part
+            raise ConfigError(path, f"report {item['name']}: bad cron {item['cron']!r} ({exc})") from None
+        folder = Path(item.get("out") or doc.get("reports_out") or "reports")
+        if not folder.is_absolute():
+            folder = (Path(path).parent / folder).resolve()
+        out.append(ReportSchedule(item["name"], item["cron"], tz, item.get("ledger", doc.get("ledger")),
+                                  folder, item.get("region"), item.get("unit")))
+    return out
+
+
+def report_deployments(schedules: list[ReportSchedule]) -> list[Any]:
+    from prefect.schedules import Cron
+
+    from flows.periodic_reports import periodic_reports
+
+    return [
+        periodic_reports.to_deployment(
+            name=f"reports-{s.name}", schedule=Cron(s.cron, timezone=s.timezone),
+            parameters={"ledger": s.ledger, "out": str(s.out), "region": s.region, "unit": s.unit},
+            tags=["landpatrol", "reports"],
+            description=f"Monthly report {s.name} ({s.cron}, {s.timezone})",
+        )
+        for s in schedules
+    ]
+
+
 def deployments(schedules: list[RegionSchedule]) -> list[Any]:
     from prefect.schedules import Cron
 
@@ -100,7 +163,7 @@ def deployments(schedules: list[RegionSchedule]) -> list[Any]:
 def serve_schedules(path: Path) -> None:  # pragma: no cover - blocks forever
     from prefect import serve
 
-    serve(*deployments(load_schedules(path)))
+    serve(*deployments(load_schedules(path)), *report_deployments(load_report_schedules(path)))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -170,7 +170,9 @@ def test_hotline_report_merges_into_satellite_lead(ledger: Ledger) -> None:
     assert seen.updated == [other.code] and seen.created == []
     with pytest.raises(LedgerError, match="unknown lead source"):
         ledger.report_lead(region="nanjing", source="rumour", geometry=far, by="x")
-    assert [h["action"] for h in ledger.history(code)] == ["created", "merged_report"]
+    # the hotline call that merged is in the clue register too (reply due to the caller)
+    assert [h["action"] for h in ledger.history(code)] == ["created", "merged_report", "clue_registered"]
+    assert [c["code"] for c in ledger.clues()] == [other.code, code]
 
 
 def test_patrols_and_zero_reports(ledger: Ledger) -> None:
@@ -208,7 +210,8 @@ def test_overdue_report_and_statistics(ledger: Ledger) -> None:
         ledger.transition(code, "dispatched", "c", {"assignee": "w"}, today=TODAY)
         ledger.transition(code, "verified", "c", {"outcome": outcome, "personnel": "a,b", "on": "2024-06-06"},
                           today=TODAY)
-    ledger.transition(ok, "stopped", "c", {"stop_measure": "halt", "notice_no": "N-7"}, today=TODAY)
+    ledger.transition(ok, "stopped", "c", {"stop_measure": "halt", "notice_no": "N-7", "on": "2024-06-07"},
+                      today=TODAY)
     ledger.transition(ok, "reported", "c", {"on": "2024-06-07"}, today=TODAY)
     assert ledger.overdue(today=date(2024, 6, 11)) == []  # due Tue 06-11: not late on the day
     over = ledger.overdue(today=date(2024, 6, 12))
@@ -217,7 +220,8 @@ def test_overdue_report_and_statistics(ledger: Ledger) -> None:
     s = ledger.stats(date(2024, 6, 1), date(2024, 6, 30), today=date(2024, 6, 12))
     assert s.leads == 3 and s.illegal == 2 and s.by_source == {"imagery": 3}
     assert s.stop_rate == pytest.approx(0.5) and s.filing_rate == 0.0
-    assert s.closure_rate == pytest.approx(1 / 3) and s.share_imagery == 1.0 and s.overdue == 1
+    # closure rate is over the cases filed in the period: none, so no value (not 0)
+    assert s.closure_rate is None and s.share_imagery == 1.0 and s.overdue == 1
     assert s.illegal_basic_farmland_m2 == pytest.approx(5000.0)
     assert s.illegal_basic_farmland_mu == pytest.approx(5000.0 / 666.67)
     assert s.by_status == {"verified": 1, "reported": 1, "closed": 1}

@@ -175,14 +175,20 @@ def stats_cmd(start: str = typer.Option(..., "--from", help="YYYY-MM-DD"),
               end: str = typer.Option(..., "--to", help="YYYY-MM-DD"),
               region: Optional[str] = typer.Option(None, "--region"),
               zone: Optional[str] = typer.Option(None, "--zone"),
+              unit: Optional[str] = typer.Option(None, "--unit", help="Responsible unit of the zones."),
+              today: Optional[str] = typer.Option(None, "--today", help="As of (YYYY-MM-DD)."),
               as_json: bool = JsonOpt, ledger: Optional[str] = LedgerOpt) -> None:
-    """Figures for a period and an area: leads by source/status/level, rates, areas, overdue."""
+    """Figures for a period and an area: leads by source/status/level, rates, areas, overdue.
+
+    A lead counts in the period when work on it happened then (discovered, verified, stopped,
+    filed, closed); the definitions are those of ``landpatrol assess``."""
     d0, d1 = _day(start, "--from"), _day(end, "--to")
     assert d0 is not None and d1 is not None
     if d1 < d0:
         raise ConfigError("--to", f"{d1} is before --from {d0}")
     with _open(ledger) as led:
-        stats = led.stats(d0, d1, region=region, zone=zone).as_dict()
+        stats = led.stats(d0, d1, region=region, zone=zone, unit=unit,
+                          today=_day(today, "--today")).as_dict()
     if as_json:
         _echo_json(stats)
         return
@@ -198,13 +204,19 @@ def report_cmd(lon: float = typer.Option(..., "--lon"), lat: float = typer.Optio
                by: str = typer.Option(..., "--by"),
                on: Optional[str] = typer.Option(None, "--on", help="Reported on (YYYY-MM-DD)."),
                description: Optional[str] = typer.Option(None, "--description"),
+               reporter: Optional[str] = typer.Option(None, "--reporter", help="Who reported it (kept confidential)."),
+               contact: Optional[str] = typer.Option(None, "--contact", help="Reporter's phone/address (supervisors only)."),
+               reply_due: Optional[str] = typer.Option(None, "--reply-due", help="Reply deadline (default +60 days)."),
                ledger: Optional[str] = LedgerOpt) -> None:
-    """Register a lead reported by people; merges into an open lead at the same spot."""
+    """Register a lead reported by people; merges into an open lead at the same spot.
+
+    Hotline, informant, media and referral reports go into the clue register (线索登记)."""
     from shapely.geometry import Point
 
     with _open(ledger) as led:
         out = led.report_lead(region=region, source=source, geometry=Point(lon, lat), by=by,
-                              reported_on=_day(on, "--on"), description=description)
+                              reported_on=_day(on, "--on"), description=description, reporter=reporter,
+                              contact=contact, reply_due=_day(reply_due, "--reply-due"))
     typer.echo(f"{out.code}: {'merged into the open lead' if out.merged else 'new lead'}")
 
 

@@ -31,7 +31,8 @@ def _register() -> None:
     import importlib
 
     for name in ("run", "monitor", "demo", "schedule", "leads", "ledger", "ledger_trust", "evaluate",
-                 "train", "serve", "users", "review"):
+                 "train", "serve", "users", "review",
+                 "assess", "clues", "reports"):
         try:
             importlib.import_module(f"pipeline.cli.{name}")
         except ModuleNotFoundError as exc:  # a command group not built yet

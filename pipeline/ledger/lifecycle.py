@@ -4,6 +4,12 @@
       outcome illegal:   verified -> stopped (stop_measure, notice_no) -> reported -> filed (case_no)
                          -> rectified -> closed
       legal / false_positive / not_found:   verified -> closed
+    branches the rules require (checked in :mod:`pipeline.ledger.branches`):
+      verified -> closed as a minor act corrected on the spot (disposal=corrected_on_spot)
+      verified | stopped | reported | filed -> transferred (移送) -> closed
+      reported -> not_filed (不予立案, with the reply to whoever reported it) -> closed
+      stopped | reported | filed: followed_up (限期改正 follow-up), escalated (stop ignored:
+      reports to the government and the level above, copies to departments) keep the state
 
 :func:`plan_transition` is pure: it checks a step against the lead as it is and returns the
 column values to write, or raises :class:`TransitionError` saying what is missing. The caller
@@ -19,32 +25,42 @@ from sqlalchemy import Connection, insert, select, update
 
 from pipeline.errors import LedgerError
 from pipeline.i18n import msg, term, terms
+from pipeline.ledger import branches
 from pipeline.ledger.calendar import REPORT_DEADLINE_WORKING_DAYS, WorkCalendar
+from pipeline.ledger.codes import jsonable
 from pipeline.ledger.events import append_event
 from pipeline.ledger.schema import Lead
+from pipeline.ledger.schema_enforcement import Clue, EnforcementAction
 from pipeline.ledger.schema_work import Case, Report, StopNotice, Verification
 from pipeline.timeutil import now_utc
 
-STATES = ("new", "dispatched", "verified", "stopped", "reported", "filed", "rectified", "closed")
+STATES = ("new", "dispatched", "verified", "stopped", "reported", "filed", "rectified", "closed",
+          "transferred", "not_filed")
 OUTCOMES = ("illegal", "legal", "false_positive", "not_found")
 #: why a lead was a false positive (revision 0008): a fixed list, so analysts can count and learn
 FALSE_POSITIVE_REASONS = ("seasonal_farming", "greenhouse", "cloud_shadow", "road_works",
                           "already_approved", "water_level", "image_misregistration", "other")
 NEXT: dict[str, tuple[str, ...]] = {
-    "new": ("dispatched",), "dispatched": ("verified",), "verified": ("stopped", "closed"),
-    "stopped": ("reported",), "reported": ("filed",), "filed": ("rectified",),
-    "rectified": ("closed",), "closed": (),
+    "new": ("dispatched",), "dispatched": ("verified",),
+    "verified": ("stopped", "closed", "transferred"), "stopped": ("reported", "transferred"),
+    "reported": ("filed", "not_filed", "transferred"), "filed": ("rectified", "transferred"),
+    "rectified": ("closed",), "closed": (), "transferred": ("closed",), "not_filed": ("closed",),
 }
 #: fields each step accepts (``on`` is the date of the step, today by default)
 STEP_FIELDS: dict[str, frozenset[str]] = {
     "dispatched": frozenset({"assignee", "on"}),
     "verified": frozenset({"outcome", "personnel", "on", "patrol_id", "party", "description",
                            "reason"}),
-    "stopped": frozenset({"stop_measure", "notice_no", "on"}),
+    "stopped": frozenset({"stop_measure", "notice_no", "correction_deadline", "on"}),
     "reported": frozenset({"report_no", "major", "on"}),
     "filed": frozenset({"case_no", "on"}),
     "rectified": frozenset({"on"}),
-    "closed": frozenset({"on"}),
+    "closed": frozenset({"on", "disposal", "correction"}),
+    "transferred": frozenset({"transfer_to", "recipient", "reason", "document_no", "on"}),
+    "not_filed": frozenset({"reason", "reply", "replied_on", "on"}),
+    "followed_up": frozenset({"result", "situation", "on"}),
+    "escalated": frozenset({"gov_report_on", "upper_report_on", "copied_to", "copied_on",
+                            "situation", "on"}),
 }
 OPEN_AFTER_VERIFY_ILLEGAL = ("verified", "stopped")  # report not yet made
 
@@ -89,9 +105,12 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
                     calendar: WorkCalendar) -> tuple[dict[str, Any], dict[str, Any]]:
     """Check one step; returns ``(lead column updates, step record values)``."""
     code, status = lead["code"], lead["status"]
-    if to not in STATES:
+    if to not in STATES and to not in branches.ACTIONS:
         raise TransitionError(code, msg("ledger.unknown_state", to=to, states=terms("state", STATES)))
-    if to not in NEXT[status]:
+    if to in branches.ACTIONS and status not in branches.ACTIONS[to]:
+        raise TransitionError(code, f"{to} is recorded only while the lead is "
+                              f"{' or '.join(branches.ACTIONS[to])} (it is {status})")
+    if to not in branches.ACTIONS and to not in NEXT[status]:
         allowed = terms("state", NEXT[status]) or msg("ledger.no_next")
         raise TransitionError(code, msg("ledger.cannot_go", frm=term("state", status),
                                         to=term("state", to), allowed=allowed))
@@ -102,6 +121,12 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
     on = _day(fields.get("on"), code) or today
     if on > today:
         raise TransitionError(code, msg("ledger.future_date", on=on))
+    if to in branches.ACTIONS or to in ("transferred", "not_filed"):
+        if to in ("transferred", "not_filed"):
+            _need_illegal(lead, to)
+        changes, details = branches.PLANNERS[to](lead, fields, on, today)
+        moved = {} if to in branches.ACTIONS else {"status": to, "status_changed_on": on}
+        return moved | changes, {"kind": to, "acted_on": on, "details": details}
     upd: dict[str, Any] = {"status": to, "status_changed_on": on}
     record: dict[str, Any] = {}
     if to == "dispatched":
@@ -139,6 +164,9 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
         if not measure or not notice:
             raise TransitionError(code, msg("ledger.need_stop"))
         upd.update(stop_measure=measure, notice_no=notice)
+        deadline = branches.correction_deadline(lead, fields, on)
+        if deadline is not None:
+            upd["correction_deadline"] = deadline
         record = {"notice_no": notice, "measure": measure, "issued_on": on}
     elif to == "reported":
         _need_illegal(lead, to)
@@ -152,8 +180,13 @@ def plan_transition(lead: dict[str, Any], to: str, fields: dict[str, Any], today
         upd["case_no"] = case_no
         record = {"case_no": case_no, "filed_on": on}
     elif to == "closed":
-        if status == "verified" and lead.get("outcome") == "illegal":  # pragma: no cover - NEXT
-            raise TransitionError(code, msg("ledger.illegal_close"))
+        if status == "verified" and lead.get("outcome") == "illegal":
+            changes, details = branches.corrected_on_spot(lead, fields, on, today)
+            upd.update(changes)
+            record = {"kind": "corrected_on_spot", "acted_on": on, "details": details}
+        elif fields.get("disposal") is not None or fields.get("correction") is not None:
+            raise TransitionError(code, "disposal/correction belong only to closing a lead verified "
+                                  "illegal on the spot")
         upd["closed_on"] = on
     return upd, record
 
@@ -184,6 +217,11 @@ def apply_transition(conn: Connection, code: str, to: str, by: str, fields: dict
     if row is None:
         raise TransitionError(code, msg("ledger.no_lead"))
     lead = dict(row)
+    lead["_stopped_on"] = conn.execute(select(StopNotice.issued_on).where(
+        StopNotice.lead_id == lead["id"]).order_by(StopNotice.issued_on).limit(1)).scalar()
+    clue = conn.execute(select(Clue.id, Clue.replied_on).where(Clue.lead_id == lead["id"])
+                        .order_by(Clue.replied_on.is_not(None), Clue.id).limit(1)).mappings().first()
+    lead["_clue"] = None if clue is None else dict(clue)
     from pipeline.ledger import inspection_evidence as ie
 
     try:  # 举证 of issued patches (satellite inspection): judgment -> outcome, then its checklist
@@ -197,7 +235,16 @@ def apply_transition(conn: Connection, code: str, to: str, by: str, fields: dict
         if conn.execute(select(column).where(column == record[key])).first() is not None:
             raise TransitionError(code, msg("ledger.number_used", field=term("field", key),
                                             value=record[key]))
-    if record:
+    action_id = None
+    if record.get("kind"):
+        details = record["details"]
+        action_id = conn.execute(insert(EnforcementAction).values(
+            lead_id=lead["id"], recorded_by=by, kind=record["kind"], acted_on=record["acted_on"],
+            details=jsonable(details)).returning(EnforcementAction.id)).scalar_one()
+        if details.get("clue_id") is not None:  # the reply of a case not filed answers the clue
+            conn.execute(update(Clue).where(Clue.id == details["clue_id"]).values(
+                reply=details["reply"], replied_on=details["replied_on"]))
+    elif record:
         conn.execute(insert(_RECORD_TABLE[to]).values(lead_id=lead["id"], recorded_by=by, **record))
     conn.execute(update(Lead).where(Lead.id == lead["id"]).values(
         **upd, updated_at=now_utc()))
@@ -207,4 +254,7 @@ def apply_transition(conn: Connection, code: str, to: str, by: str, fields: dict
         raise TransitionError(code, str(exc)) from None
     append_event(conn, entity="lead", entity_id=lead["id"], lead_code=code, action="transition",
                  actor=by, before={k: lead.get(k) for k in upd}, after=upd | shown, note=note)
+    if record.get("kind"):  # the branch's own record, beside the lead's state change
+        append_event(conn, entity="enforcement_action", entity_id=action_id, lead_code=code,
+                     action=record["kind"], actor=by, after=jsonable(record["details"]))
     return upd

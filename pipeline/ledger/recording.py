@@ -137,6 +137,7 @@ def insert_approved(conn: Connection, run: RunRecord, run_id: int, row: PatchRow
         run_id=run_id, region=run.region, observed_on=run.after_date,
         geom_wkb=shapely.to_wkb(row.geom), **bbox(row.geom), **area_fields(row.area_m2),
         change_class=row.attrs["change_class"], approvals=row.attrs["approvals"],
+        zones=row.attrs.get("zones") or [],
         approved_share=row.attrs["approved_share"] or 1.0,
         centroid_lon=row.attrs["centroid_lon"], centroid_lat=row.attrs["centroid_lat"]))
 

@@ -141,6 +141,12 @@ class Lead(BBoxMixin, Base):
     sources: Mapped[list[Any] | None] = mapped_column(JSON)
     patch_nos: Mapped[list[Any] | None] = mapped_column(JSON)
     fp_reason: Mapped[str | None] = mapped_column(String(40))  # revision 0008
+    # enforcement branches (revision 0007)
+    correction_deadline: Mapped[date | None] = mapped_column(Date)
+    correction_result: Mapped[str | None] = mapped_column(String(20))
+    disposal: Mapped[str | None] = mapped_column(String(40))
+    escalated_on: Mapped[date | None] = mapped_column(Date)
+    transferred_to: Mapped[str | None] = mapped_column(String(40))
 
 
 class LeadObservation(Base):
@@ -174,6 +180,7 @@ class ApprovedChange(BBoxMixin, Base):
     approved_share: Mapped[float] = mapped_column(Float)
     centroid_lon: Mapped[float] = mapped_column(Float)
     centroid_lat: Mapped[float] = mapped_column(Float)
+    zones: Mapped[list[Any] | None] = mapped_column(JSON)  # revision 0007
 
 
 class Event(Base):
@@ -199,3 +206,4 @@ class Event(Base):
 from pipeline.ledger import schema_accounts as _schema_accounts  # noqa: E402,F401
 from pipeline.ledger import schema_inspection as _schema_inspection  # noqa: E402,F401
 from pipeline.ledger import schema_work as _schema_work  # noqa: E402,F401
+from pipeline.ledger import schema_enforcement as _schema_enforcement  # noqa: E402,F401

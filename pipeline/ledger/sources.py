@@ -51,8 +51,20 @@ def footprint(geom: BaseGeometry, radius_m: float) -> tuple[BaseGeometry, float]
 
 def report_lead(conn: Connection, *, region: str, source: str, geometry: BaseGeometry,
                 reported_on: date, by: str, description: str | None = None,
-                party: str | None = None, radius_m: float = MERGE_RADIUS_M) -> Reported:
-    """Register a lead from ``source`` at ``geometry`` (EPSG:4326), merging into an open lead."""
+                party: str | None = None, radius_m: float = MERGE_RADIUS_M,
+                reporter: str | None = None, contact: str | None = None,
+                reply_due: date | None = None) -> Reported:
+    """Register a lead from ``source`` at ``geometry`` (EPSG:4326), merging into an open lead.
+
+    A report from people (hotline, informant, media, referral) also goes into the clue register
+    with the reporter's name and contact and the reply deadline (:mod:`pipeline.ledger.clues`)."""
+    from pipeline.ledger.clues import PEOPLE_SOURCES, register_clue
+
+    def clue(lead_id: int, code: str) -> None:
+        if source in PEOPLE_SOURCES or reporter or contact:
+            register_clue(conn, lead_id=lead_id, code=code, channel=source, received_on=reported_on,
+                          by=by, reporter=reporter, contact=contact, reply_due=reply_due)
+
     if source not in SOURCES:
         raise LedgerError(source, msg("ledger.unknown_source", sources=terms("source", SOURCES)))
     if geometry.is_empty:
@@ -71,10 +83,12 @@ def report_lead(conn: Connection, *, region: str, source: str, geometry: BaseGeo
                      after={"seen_count": lead.seen_count + 1, "last_seen": max(lead.last_seen, reported_on),
                             "source": source,
                             "reported_on": reported_on, "description": description})
+        clue(lead_id, lead.code)
         return Reported(lead.code, True)
     code = create_lead(conn, region=region, source=source, geom=geom, area_m2=area,
                        seen_on=reported_on, by=by, row=row, now=now,
                        extra={"description": description, "party": party})
+    clue(conn.execute(select(Lead.id).where(Lead.code == code)).scalar_one(), code)
     return Reported(code, False)
 
 

@@ -196,19 +196,55 @@ class Ledger(InspectionMixin):
         return self.read(lambda c: overdue_leads(c, today or china_today(), self.calendar))
 
     def stats(self, start: date, end: date, region: str | None = None, zone: str | None = None,
-              today: date | None = None) -> Stats:
+              today: date | None = None, unit: str | None = None) -> Stats:
+        """Figures of ``[start, end]`` (see :mod:`pipeline.ledger.stats`); ``unit``: responsible unit."""
         return self.read(lambda c: compute_stats(c, start, end, today or china_today(), self.calendar,
-                                                 region=region, zone=zone))
+                                                 region=region, zone=zone, unit=unit))
+
+    def assess(self, period: Any, area: Any = None, today: date | None = None, plan: Any = None,
+               coverage_m: float | None = None) -> Any:
+        """The :class:`pipeline.assessment.assess.Assessment` of ``period`` over ``area``."""
+        from pipeline.assessment.assess import assess
+        from pipeline.assessment.coverage import DEFAULT_DISTANCE_M
+        from pipeline.assessment.data import Area
+
+        return self.read(lambda c: assess(c, period, area or Area(), today or china_today(),
+                                          self.calendar, plan,
+                                          DEFAULT_DISTANCE_M if coverage_m is None else coverage_m))
 
     # -- people on the ground ------------------------------------------------------------
     def report_lead(self, *, region: str, source: str, geometry: BaseGeometry, by: str,
                     reported_on: date | None = None, description: str | None = None,
-                    party: str | None = None, radius_m: float = MERGE_RADIUS_M) -> Reported:
-        """A lead from a hotline call, informant, patrol...; merges into an open lead there."""
+                    party: str | None = None, radius_m: float = MERGE_RADIUS_M,
+                    reporter: str | None = None, contact: str | None = None,
+                    reply_due: date | None = None) -> Reported:
+        """A lead from a hotline call, informant, patrol...; merges into an open lead there.
+        Reports from people go into the clue register (reporter, contact, reply deadline)."""
         day = reported_on or china_today()
         return self.write(lambda c: report_lead(
             c, region=region, source=source, geometry=geometry, reported_on=day, by=by,
-            description=description, party=party, radius_m=radius_m))
+            description=description, party=party, radius_m=radius_m, reporter=reporter,
+            contact=contact, reply_due=reply_due))
+
+    def reply_clue(self, code: str, reply: str, by: str, on: date | None = None,
+                   today: date | None = None) -> int:
+        """Record the reply to whoever reported lead ``code`` (see :mod:`pipeline.ledger.clues`)."""
+        from pipeline.ledger.clues import reply_clue
+
+        day = today or china_today()
+        return self.write(lambda c: reply_clue(c, code=code, reply=reply, on=on or day, by=by, today=day))
+
+    def clues(self, code: str | None = None, with_contact: bool = False) -> list[dict[str, Any]]:
+        """The clue register; reporter and contact only with ``with_contact`` (supervisors)."""
+        from pipeline.ledger.clues import clues
+
+        return self.read(lambda c: clues(c, code, with_contact))
+
+    def overdue_steps(self, today: date | None = None) -> list[dict[str, Any]]:
+        """Every step past its deadline: reports, correction follow-ups, replies to reporters."""
+        from pipeline.ledger.overdue import overdue_steps
+
+        return self.read(lambda c: overdue_steps(c, today or china_today(), self.calendar))
 
     def add_patrol_zone(self, **kwargs: Any) -> int:
         """See :func:`pipeline.ledger.patrols.add_patrol_zone`."""

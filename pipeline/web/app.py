@@ -18,6 +18,7 @@ from pipeline.web import (
     apidocs,
     auth,
     clues,
+    dashboard,
     field,
     imagery,
     layers,
@@ -95,6 +96,7 @@ def create_app(ledger_url: str, secret: str | None = None, *, runs_dir: Path | N
     app.include_router(field.router)
     app.include_router(imagery.router)
     app.include_router(review.router)
+    app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     state = app.state.settings
 
