@@ -92,7 +92,8 @@ def test_stop_ignored_needs_written_reports_and_copies(ledger: Ledger) -> None:
         step(ledger, code, "escalated", **full)
     hist = ledger.history(code)
     assert hist[-1]["action"] == "escalated" and hist[-1]["entity"] == "enforcement_action"
-    assert hist[-2]["after"] == {"escalated_on": "2026-06-05"}
+    assert hist[-2]["action"] == "escalated" and hist[-2]["after"] == {"escalated_on": "2026-06-05"}
+    assert ledger.verify().ok
 
 
 def test_minor_act_corrected_on_the_spot(ledger: Ledger) -> None:

@@ -252,7 +252,9 @@ def apply_transition(conn: Connection, code: str, to: str, by: str, fields: dict
         shown = ie.write_evidence(conn, evidence, by)
     except ie.EvidenceRefused as exc:
         raise TransitionError(code, str(exc)) from None
-    append_event(conn, entity="lead", entity_id=lead["id"], lead_code=code, action="transition",
+    # a step within a state (follow-up, stop ignored) is its own action: it moves no status
+    action = "transition" if "status" in upd else to
+    append_event(conn, entity="lead", entity_id=lead["id"], lead_code=code, action=action,
                  actor=by, before={k: lead.get(k) for k in upd}, after=upd | shown, note=note)
     if record.get("kind"):  # the branch's own record, beside the lead's state change
         append_event(conn, entity="enforcement_action", entity_id=action_id, lead_code=code,
