@@ -207,29 +207,35 @@ def test_supervisor_takes_a_lead_from_dispatch_to_closure(server: dict, browser:
     assert page.inner_text("#error") == "请至少选择一名本片区人员。"
     page.check("#dispatch-form input[value=pat]")
     page.check("#dispatch-form input[value=pat2]")
-    page.click("#dispatch-submit")
+    with page.expect_navigation():  # the next page, not this one's "ok"
+        page.click("#dispatch-submit")
     page.wait_for_selector("p.ok")
     assert page.inner_text("#lead-status") == "已派发"
     page.check("input[name=outcome][value=illegal]")
     page.fill("input[name=personnel]", "sue、pat")
     page.fill("input[name=stop_measure]", "责令停工")
     page.fill("input[name=notice_no]", "停-2024-001")
-    page.click("#verify-submit")
+    with page.expect_navigation():  # the next page, not this one's "ok"
+        page.click("#verify-submit")
     page.wait_for_selector("p.ok")
     assert page.inner_text("#lead-status") == "已制止"
     page.fill("#step-reported input[name=report_no]", "报-2024-007")
-    page.click("#submit-reported")
+    with page.expect_navigation():  # the next page, not this one's "ok"
+        page.click("#submit-reported")
     page.wait_for_selector("p.ok")
     page.fill("#step-filed textarea[name=notes]", "移交执法大队")
     page.click("#submit-filed")  # no case number: refused, the note typed is kept
     assert page.inner_text("#error") == "立案需要填写立案编号。"
     assert page.input_value("#step-filed textarea[name=notes]") == "移交执法大队"
     page.fill("#step-filed input[name=case_no]", "案-2024-031")
-    page.click("#submit-filed")
+    with page.expect_navigation():  # the next page, not this one's "ok"
+        page.click("#submit-filed")
     page.wait_for_selector("p.ok")
-    page.click("#submit-rectified")
+    with page.expect_navigation():  # the next page, not this one's "ok"
+        page.click("#submit-rectified")
     page.wait_for_selector("p.ok")
-    page.click("#submit-closed")
+    with page.expect_navigation():  # the next page, not this one's "ok"
+        page.click("#submit-closed")
     page.wait_for_selector("p.ok")
     assert page.inner_text("#lead-status") == "已销号"
     with Ledger.open(server["url"]) as led:
