@@ -6,11 +6,12 @@ the analysis runs and long before the ledger or ``--out`` is written.
 """
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import OutputError, SensorError
+from pipeline.errors import ConfigError, InputError, OutputError, SensorError
 from pipeline.pairs import PairPlan, PairRequest
 
 ROLES = ("blue", "green", "red", "nir", "swir1", "swir2")
@@ -30,6 +31,37 @@ def check_out_dir(out_dir: Path) -> None:
             pass
     except OSError as exc:
         raise OutputError(out_dir, f"cannot write output folder ({exc.strerror or exc})") from None
+
+
+def _utf8(path: Path | None, what: str) -> None:
+    if path is None:
+        return
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(path, f"{what}: file name is not valid UTF-8; rename the file") from None
+
+
+def _in_range(value: float | None, what: str, low: float, high: float) -> None:
+    if value is None:
+        return
+    try:
+        ok = math.isfinite(float(value)) and low <= float(value) <= high
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(what, f"{value!r} is not a number from {low:g} to {high:g}")
+
+
+def check_request(request: PairRequest) -> None:
+    """What can be checked without opening anything: file names, numbers in range."""
+    for path, what in ((request.before, "--before"), (request.after, "--after"),
+                       (request.zones, "--zones"), (request.approvals, "--approvals"),
+                       (request.column_map, "--columns"), (request.out_dir, "--out")):
+        _utf8(path, what)
+    _in_range(request.threshold, "--threshold", 0.0, 1.0)
+    _in_range(request.min_overlap, "--min-overlap", 0.0, 1.0)
+    _in_range(request.min_area_m2, "--min-area", 0.0, 1e12)
 
 
 def _open_pair(request: PairRequest) -> tuple[Any, Any]:
@@ -54,6 +86,7 @@ def plan_pair(request: PairRequest) -> PairPlan:
     from pipeline.ledger import pair_key as ledger_pair_key
     from pipeline.zones import load_approvals, load_column_map, load_zones
 
+    check_request(request)
     if request.out_dir is not None:
         check_out_dir(request.out_dir)
     check_detector_name(request.detector)  # a wrong name fails before any tile is opened

@@ -24,7 +24,7 @@ from typing import Any
 import geopandas as gpd
 
 from pipeline.pairs import Analysis, PairPlan, PairRequest, Progress, RunReport
-from pipeline.planning import check_out_dir, plan_pair, region_code
+from pipeline.planning import check_out_dir, check_request, plan_pair, region_code
 
 __all__ = ["Analysis", "PairPlan", "PairRequest", "Progress", "RunReport", "already_compared",
            "analyse_pair", "check_out_dir", "codes_for", "commit_pair", "plan_pair", "run_pair",
@@ -175,6 +175,7 @@ def run_pair(request: PairRequest, progress: Progress | None = None) -> RunRepor
     """Plan, analyse and commit one pair. A pair already compared is skipped without work."""
     from pipeline.ledger import Ledger
 
+    check_request(request)  # a bad file name or number fails before the ledger is touched
     Ledger.open(request.ledger_url).close()  # unreachable ledger fails before any work
     plan = plan_pair(request)
     if already_compared(plan, request.ledger_url):

@@ -163,7 +163,7 @@ def _late(approvals: gpd.GeoDataFrame, change_date: date | None) -> np.ndarray:
 
 
 def _is_late(on: Any, change_date: date) -> bool:
-    return on is not None and on == on and str(on)[:10] > change_date.isoformat()
+    return on is not None and not pd.isna(on) and str(on)[:10] > change_date.isoformat()
 
 
 def _to(frame: gpd.GeoDataFrame, crs: Any) -> gpd.GeoDataFrame:

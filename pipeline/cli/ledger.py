@@ -25,10 +25,11 @@ ledger_app.add_typer(zone_app, name="zone")
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
-def _open(url: Optional[str]) -> Any:
+def _open(url: Optional[str], create: bool = True) -> Any:
+    """The ledger at ``url``; read-only commands pass ``create=False`` (no empty ledger made)."""
     from pipeline.ledger import Ledger
 
-    return Ledger.open(url or default_ledger_url())
+    return Ledger.open(url or default_ledger_url(), create=create)
 
 
 def _echo_json(value: Any) -> None:
@@ -82,7 +83,7 @@ def list_cmd(status: Optional[str] = typer.Option(None, "--status"),
              region: Optional[str] = typer.Option(None, "--region"),
              as_json: bool = JsonOpt, ledger: Optional[str] = LedgerOpt) -> None:
     """Leads in the ledger."""
-    with _open(ledger) as led:
+    with _open(ledger, create=False) as led:
         frame = led.leads_frame(region=region, status=status, zone=zone)
     cols = ["code", "status", "source", "priority", "change_class", "area_m2", "assignee",
             "outcome", "first_seen", "last_seen", "report_due"]
@@ -104,7 +105,7 @@ def _na(value: Any) -> bool:
 @ledger_app.command("show")
 def show_cmd(code: str, as_json: bool = JsonOpt, ledger: Optional[str] = LedgerOpt) -> None:
     """One lead with its observations and the records of each step."""
-    with _open(ledger) as led:
+    with _open(ledger, create=False) as led:
         lead = led.get_lead(code)
     if lead is None:
         raise InputError(code, "no such lead")
@@ -143,7 +144,7 @@ def transition_cmd(code: str,
 @ledger_app.command("history")
 def history_cmd(code: str, as_json: bool = JsonOpt, ledger: Optional[str] = LedgerOpt) -> None:
     """Every recorded change of a lead: who, when, before, after."""
-    with _open(ledger) as led:
+    with _open(ledger, create=False) as led:
         events = led.history(code)
     if not events:
         raise InputError(code, "no such lead or no events")
@@ -159,7 +160,7 @@ def history_cmd(code: str, as_json: bool = JsonOpt, ledger: Optional[str] = Ledg
 def overdue_cmd(today: Optional[str] = typer.Option(None, "--today", help="As of (YYYY-MM-DD)."),
                 as_json: bool = JsonOpt, ledger: Optional[str] = LedgerOpt) -> None:
     """Leads whose violation report (due 2 working days after verification) is late."""
-    with _open(ledger) as led:
+    with _open(ledger, create=False) as led:
         rows = led.overdue(today=_day(today, "--today"))
     if as_json:
         _echo_json(rows)
@@ -186,7 +187,7 @@ def stats_cmd(start: str = typer.Option(..., "--from", help="YYYY-MM-DD"),
     assert d0 is not None and d1 is not None
     if d1 < d0:
         raise ConfigError("--to", f"{d1} is before --from {d0}")
-    with _open(ledger) as led:
+    with _open(ledger, create=False) as led:
         stats = led.stats(d0, d1, region=region, zone=zone, unit=unit,
                           today=_day(today, "--today")).as_dict()
     if as_json:

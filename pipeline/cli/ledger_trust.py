@@ -28,7 +28,7 @@ def verify_cmd(anchor: Optional[Path] = typer.Option(
     from pipeline.ledger.anchor import read_anchor
 
     record = read_anchor(anchor) if anchor is not None else None
-    with Ledger.open(ledger or default_ledger_url()) as led:
+    with Ledger.open(ledger or default_ledger_url(), create=False) as led:
         report = led.verify(anchor=record)
         url = led.url
     if not report.ok:
@@ -46,7 +46,7 @@ def anchor_cmd(output: Optional[Path] = typer.Option(
 
     if output is not None and (output.is_dir() or not output.parent.is_dir()):
         raise OutputError(output, "is a directory" if output.is_dir() else "its folder does not exist")
-    with Ledger.open(ledger or default_ledger_url()) as led:
+    with Ledger.open(ledger or default_ledger_url(), create=False) as led:
         record = led.anchor()
     text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
     if output is None:

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -26,6 +29,37 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+#: signals that stopped a monitor run in this process (the flow engine may swallow the
+#: exception a handler raises and hand back a crashed state instead)
+STOPPED_BY: list[int] = []
+
+
+def stop_temporary_servers() -> None:
+    """Stop the temporary Prefect server(s) this process started (child processes)."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    for server in list(SubprocessASGIServer._instances.values()):
+        server.stop()
+
+
+def stop_servers_on_signals() -> dict[int, Any]:
+    """SIGTERM, SIGHUP and SIGINT stop the temporary Prefect server before the command ends:
+    Python's default SIGTERM ends the process without ``atexit``, which would leave Prefect's
+    server process running (an orphan holding a port) after a killed ``monitor``. Returns
+    the handlers replaced (to restore); does nothing outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def handler(signum: int, frame: object) -> None:
+        STOPPED_BY.append(signum)
+        stop_temporary_servers()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    return {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+
+
 def run_monitor(region_dir: Path, ledger_url: str, out: Path | None,
                 workers: int | None = None, dask: str | None = None) -> list:
     """Run the region flow and return its reports as :class:`pipeline.runner.RunReport`."""
@@ -37,8 +71,18 @@ def run_monitor(region_dir: Path, ledger_url: str, out: Path | None,
     from pipeline.errors import LandpatrolError
     from pipeline.runner import RunReport
 
-    state = monitor_region(region_dir=region_dir, ledger=ledger_url, out=out, workers=workers,
-                           dask=dask, return_state=True)
+    previous = stop_servers_on_signals()
+    try:
+        state = monitor_region(region_dir=region_dir, ledger=ledger_url, out=out, workers=workers,
+                               dask=dask, return_state=True)
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    if STOPPED_BY:
+        if STOPPED_BY[-1] == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + STOPPED_BY[-1])
+
     if state.is_failed():
         try:
             state.result()

@@ -30,7 +30,15 @@ def error_line(err: LandpatrolError) -> str:
     """``error: <source>: <problem>``, the problem in ``$LANDPATROL_LANG`` (Chinese by default)."""
     from pipeline.i18n import localized
 
-    return f"error: {localized(err)}"
+    return f"error: {printable(str(localized(err)))}"
+
+
+def printable(text: str) -> str:
+    """``text`` with undecodable file-name bytes shown as ``\\xNN`` (never a UnicodeError)."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def fail(err: LandpatrolError) -> None:
@@ -58,12 +66,11 @@ def run_app(app: typer.Typer) -> int:
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         return 130
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show(file=sys.stderr)
-            return exc.exit_code
-        typer.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+    except Exception as exc:  # click usage errors (typer's own click too) and the unexpected
+        if any(c.__name__ == "ClickException" for c in type(exc).__mro__):
+            message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+            typer.echo(f"error: {printable(message)}", err=True)
+            return int(getattr(exc, "exit_code", 2))
+        typer.echo(f"error: unexpected {type(exc).__name__}: {printable(str(exc))}", err=True)
         return 1
     return code if isinstance(code, int) else 0

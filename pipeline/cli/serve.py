@@ -31,11 +31,14 @@ def serve_command(
 
     from pipeline import settings
     from pipeline.evidence import drawing_lang
+    from pipeline.ledger import Ledger
     from pipeline.web.app import create_app
 
+    url = ledger or default_ledger_url()
+    Ledger.open(url, create=False).close()  # a mistyped path is refused, not made an empty ledger
     drawing_lang("zh")  # warns when no CJK font is installed (chips would be English)
     env = settings.load()
-    web = create_app(ledger or default_ledger_url(), runs_dir=runs, uploads_dir=uploads,
+    web = create_app(url, runs_dir=runs, uploads_dir=uploads,
                      max_upload_bytes=int(env.web_max_upload_mb * 1024 * 1024), basemap_url=basemap)
     typer.echo(f"landpatrol web app on http://{host}:{port}/ (API docs: /docs)")
     # X-Forwarded-Proto/-For only from a proxy the operator vouches for (uvicorn's default

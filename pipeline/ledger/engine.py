@@ -81,6 +81,22 @@ def check_sqlite_location(url: str, path: Path) -> None:
         raise LedgerError(url, f"directory {parent} is not writable")
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_sqlite_file(url: str, path: Path, create: bool) -> None:
+    """Refuse a missing ledger (unless ``create``) and a file that is not a SQLite database."""
+    if not path.exists():
+        if not create:
+            raise LedgerError(url, f"no ledger at {path} (check the path; a read-only command "
+                                   f"creates none)")
+        return
+    with path.open("rb") as fh:
+        head = fh.read(len(SQLITE_MAGIC))
+    if head and head != SQLITE_MAGIC:
+        raise LedgerError(url, f"{path} is not a landpatrol ledger (not a SQLite database)")
+
+
 def make_engine(parsed: URL) -> Engine:
     """An engine with the per-backend hooks described in the module docstring."""
     if parsed.get_backend_name() == "sqlite":

@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -36,12 +36,30 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(connection: Connection) -> str | None:
+#: tables a database may hold besides a ledger's own (PostGIS's, SQLite's)
+SYSTEM_TABLES = frozenset({"spatial_ref_sys", "alembic_version"})
+
+
+def check_is_ledger(connection: Connection, create: bool) -> None:
+    """Refuse a database that is not a landpatrol ledger: one holding other tables and no
+    ledger revision, or (``create=False``) an empty one. Raises ``ValueError``."""
+    if current_revision(connection) is not None:
+        return
+    tables = [t for t in inspect(connection).get_table_names()
+              if t not in SYSTEM_TABLES and not t.startswith("sqlite_")]
+    if tables:
+        raise ValueError(f"not a landpatrol ledger (it holds other tables: {', '.join(sorted(tables)[:5])})")
+    if not create:
+        raise ValueError("not a landpatrol ledger (an empty database); run a pair into it first")
+
+
+def upgrade(connection: Connection, create: bool = True) -> str | None:
     """Bring the schema to the newest revision; returns the revision found before.
 
     Raises ``ValueError`` when the database carries a revision this code does not know (a
-    ledger written by a newer landpatrol).
+    ledger written by a newer landpatrol), or is not a ledger (:func:`check_is_ledger`).
     """
+    check_is_ledger(connection, create)
     cfg = alembic_config(connection)
     before = current_revision(connection)
     scripts = ScriptDirectory.from_config(cfg)

@@ -50,12 +50,15 @@ class Ledger(InspectionMixin):
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str, calendar: WorkCalendar | None = None) -> Ledger:
+    def open(cls, url: str, calendar: WorkCalendar | None = None, *, create: bool = True) -> Ledger:
         """Open (creating and migrating as needed) the ledger at ``url``.
 
         ``sqlite:///path`` creates the file if missing (its folder must exist and be writable);
-        ``postgresql://user@host/db`` needs an existing database. Anything that keeps the
-        ledger from being used raises :class:`LedgerError` with a one-line problem.
+        ``postgresql://user@host/db`` needs an existing database. ``create=False`` (read-only
+        commands) refuses a ledger that does not exist yet instead of creating an empty one.
+        A database that is not a landpatrol ledger (a foreign SQLite file, other tables) is
+        refused. Anything that keeps the ledger from being used raises :class:`LedgerError`
+        with a one-line problem.
         ``calendar`` sets the working days for deadlines (default: official calendar plus
         ``$LANDPATROL_HOLIDAYS``).
         """
@@ -65,13 +68,14 @@ class Ledger(InspectionMixin):
             path = eng.sqlite_path(parsed)
             if path is not None:
                 eng.check_sqlite_location(shown, path)
+                eng.check_sqlite_file(shown, path, create)
         try:
             engine = eng.make_engine(parsed)
         except (SQLAlchemyError, ImportError) as exc:
             raise LedgerError(shown, eng.describe(exc)) from None
         ledger = cls(shown, engine, calendar)
         try:
-            eng.run_write(engine, shown, migrate.upgrade)
+            eng.run_write(engine, shown, lambda conn: migrate.upgrade(conn, create))
         except ValueError as exc:
             engine.dispose()
             raise LedgerError(shown, str(exc)) from None
