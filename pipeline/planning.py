@@ -23,6 +23,28 @@ def region_code(request: PairRequest) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum() or ch == "-") or "ADHOC"
 
 
+def resolve_region(request: PairRequest) -> PairRequest:
+    """The request with the region's code as the ledger knows it: a region named without a
+    code takes the code the ledger has for that name (``nanjing`` -> ``NJ``); a code given
+    for a name the ledger knows under another code is refused."""
+    from dataclasses import replace
+
+    from pipeline.ledger import Ledger
+
+    if not request.ledger_url:
+        return request
+    with Ledger.open(request.ledger_url) as led:
+        known = led.region_of(request.region)
+    if known is None:
+        return request
+    if request.region_code is None:
+        return replace(request, region_code=known)
+    if known.casefold() != region_code(request).casefold():
+        raise ConfigError(request.region, f"this ledger knows the region as {known}, not "
+                                          f"{request.region_code}")
+    return request
+
+
 def check_out_dir(out_dir: Path) -> None:
     """Refuse an ``--out`` that cannot be created or written, before any work is done."""
     try:
@@ -87,6 +109,7 @@ def plan_pair(request: PairRequest) -> PairPlan:
     from pipeline.zones import load_approvals, load_column_map, load_zones
 
     check_request(request)
+    request = resolve_region(request)
     if request.out_dir is not None:
         check_out_dir(request.out_dir)
     check_detector_name(request.detector)  # a wrong name fails before any tile is opened

@@ -80,6 +80,7 @@ def _run_record(plan: PairPlan, analysis: Analysis, started_at: datetime) -> Any
         finished_at=datetime.now(UTC),
         patches_count=len(analysis.detection.patches),
         outputs_pending=plan.request.out_dir is not None,
+        region_name=plan.request.region,
     )
 
 

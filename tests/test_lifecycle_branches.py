@@ -192,6 +192,8 @@ def test_clue_cli(ledger_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pyte
         out = capsys.readouterr()
         return rc, out.out, out.err
 
+    with Ledger.open(ledger_url) as led:  # the ledger knows region nanjing from an imagery run
+        led.record_run(run_record(n=1, after=date(2026, 5, 1)), leads_gdf([square(50000, 0, 40.0)]), None)
     rc, out, err = cli("ledger", "report", "--lon", "118.7", "--lat", "32.0", "--region", "nanjing", "--by", "li",
                        "--on", "2026-06-01", "--reporter", "王某", "--contact", "13800000000", "--ledger", ledger_url)
     assert rc == 0, err

@@ -34,7 +34,8 @@ def export_cmd(
     if lang is not None and lang not in LANGS:
         raise ConfigError("--lang", msg("input.bad_lang", lang=lang, langs=", ".join(LANGS)))
     with Ledger.open(ledger or default_ledger_url(), create=False) as led:
-        frame = led.leads_frame(region=region, status=status)
+        frame = led.leads_frame(region=None if region is None else led.resolve_region(region),
+                                status=status)
     written = export_leads(frame, output, fmt, overwrite=overwrite, lang=lang)
     typer.echo(f"{len(frame)} lead(s) written to {written}")
 
@@ -53,7 +54,8 @@ def list_cmd(
     from pipeline.ledger import Ledger
 
     with Ledger.open(ledger or default_ledger_url(), create=False) as led:
-        frame = led.leads_frame(region=region, status=status)
+        frame = led.leads_frame(region=None if region is None else led.resolve_region(region),
+                                status=status)
     frame = frame.sort_values(["priority", "area_m2"], ascending=[True, False], na_position="last")
     table = Table(title=f"{len(frame)} lead(s)")
     width = max([len(c) for c in frame["code"]] + [4])

@@ -32,6 +32,11 @@ def _open(url: Optional[str], create: bool = True) -> Any:
     return Ledger.open(url or default_ledger_url(), create=create)
 
 
+def _region(led: Any, region: Optional[str]) -> Optional[str]:
+    """``--region`` (name or code) as the region code the ledger knows; unknown is refused."""
+    return None if region is None else led.resolve_region(region)
+
+
 def _echo_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
@@ -84,7 +89,7 @@ def list_cmd(status: Optional[str] = typer.Option(None, "--status"),
              as_json: bool = JsonOpt, ledger: Optional[str] = LedgerOpt) -> None:
     """Leads in the ledger."""
     with _open(ledger, create=False) as led:
-        frame = led.leads_frame(region=region, status=status, zone=zone)
+        frame = led.leads_frame(region=_region(led, region), status=status, zone=zone)
     cols = ["code", "status", "source", "priority", "change_class", "area_m2", "assignee",
             "outcome", "first_seen", "last_seen", "report_due"]
     records = [{c: (None if _na(r[c]) else r[c]) for c in cols} for _, r in frame.iterrows()]
@@ -188,7 +193,7 @@ def stats_cmd(start: str = typer.Option(..., "--from", help="YYYY-MM-DD"),
     if d1 < d0:
         raise ConfigError("--to", f"{d1} is before --from {d0}")
     with _open(ledger, create=False) as led:
-        stats = led.stats(d0, d1, region=region, zone=zone, unit=unit,
+        stats = led.stats(d0, d1, region=_region(led, region), zone=zone, unit=unit,
                           today=_day(today, "--today")).as_dict()
     if as_json:
         _echo_json(stats)
@@ -215,7 +220,7 @@ def report_cmd(lon: float = typer.Option(..., "--lon"), lat: float = typer.Optio
     from shapely.geometry import Point
 
     with _open(ledger) as led:
-        out = led.report_lead(region=region, source=source, geometry=Point(lon, lat), by=by,
+        out = led.report_lead(region=led.resolve_region(region), source=source, geometry=Point(lon, lat), by=by,
                               reported_on=_day(on, "--on"), description=description, reporter=reporter,
                               contact=contact, reply_due=_day(reply_due, "--reply-due"))
     typer.echo(f"{out.code}: {'merged into the open lead' if out.merged else 'new lead'}")
@@ -294,5 +299,6 @@ def zone_add_cmd(code: str = typer.Option(..., "--code"), level: int = typer.Opt
     """Add a responsibility zone; new leads inside it are assigned to its persons."""
     with _open(ledger) as led:
         led.add_patrol_zone(code=code, geometry=_geometry(geometry, "--geometry"), level=level,
-                            persons=persons, by=by, name=name, unit=unit, region=region)
+                            persons=persons, by=by, name=name, unit=unit,
+                            region=_region(led, region))
     typer.echo(f"zone {code} added")

@@ -14,7 +14,7 @@ from pipeline import timeutil
 from pipeline.errors import InputError, LedgerError
 from pipeline.i18n import msg
 from pipeline.ledger.events import append_event
-from pipeline.ledger.matching import bbox
+from pipeline.ledger.matching import CLOSED, bbox
 from pipeline.ledger.schema import Lead
 from pipeline.ledger.schema_work import Attachment, Patrol, PatrolZone
 
@@ -43,6 +43,7 @@ def add_patrol_zone(conn: Connection, *, code: str, geometry: BaseGeometry, leve
     append_event(conn, entity="patrol_zone", entity_id=zid, action="zone_added", actor=by,
                  after={k: v for k, v in values.items() if k != "geom_wkb"}
                  | {"geometry": shapely.to_wkt(geometry, rounding_precision=7)})
+    take_over_open_leads(conn, zid, by)
     return zid
 
 
@@ -87,7 +88,35 @@ def update_patrol_zone(conn: Connection, *, code: str, by: str,
 
     append_event(conn, entity="patrol_zone", entity_id=row["id"], action="zone_updated", actor=by,
                  before=shown(dict(row)), after=shown(changed))
+    if "geom_wkb" in changed:  # a zone drawn wider takes over the unassigned leads it now holds
+        take_over_open_leads(conn, int(row["id"]), by)
     return True
+
+
+def take_over_open_leads(conn: Connection, zone_id: int, by: str) -> list[str]:
+    """Open leads without a responsibility zone that zone ``zone_id`` now holds (the zone
+    :func:`zone_for` gives them, as it would a new lead there) become its leads, assigned to
+    its persons, one ``zone_takeover`` event each; returns their codes. Leads of another
+    zone stay where a dispatch put them."""
+    zone = conn.execute(select(PatrolZone).where(PatrolZone.id == zone_id)).mappings().one()
+    rows = conn.execute(select(Lead.id, Lead.code, Lead.geom_wkb, Lead.assignee).where(
+        Lead.patrol_zone_id.is_(None), Lead.status != CLOSED,
+        Lead.minx <= zone["maxx"], Lead.maxx >= zone["minx"],
+        Lead.miny <= zone["maxy"], Lead.maxy >= zone["miny"]).order_by(Lead.id)).all()
+    taken = []
+    for lead_id, code, wkb, assignee in rows:
+        best = zone_for(conn, shapely.from_wkb(wkb))
+        if best is None or int(best["id"]) != zone_id:
+            continue
+        values: dict[str, Any] = {"patrol_zone_id": zone_id}
+        if not assignee:
+            values["assignee"] = ",".join(zone["persons"]) or None
+        conn.execute(update(Lead).where(Lead.id == lead_id).values(**values))
+        append_event(conn, entity="lead", entity_id=lead_id, lead_code=code, action="zone_takeover",
+                     actor=by, before={"patrol_zone_id": None, "assignee": assignee},
+                     after=values | {"zone": zone["code"]})
+        taken.append(code)
+    return taken
 
 
 def zone_for(conn: Connection, geom: BaseGeometry) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from pipeline.ledger.intake import PatchRow, area_fields, merge_rows
 from pipeline.ledger.matching import bbox, best_open_lead
 from pipeline.ledger.patrols import zone_for
 from pipeline.ledger.records import RunOutcome, RunRecord
+from pipeline.ledger.regions import register_region
 from pipeline.ledger.runs import COMPLETED, PENDING_OUTPUTS
 from pipeline.ledger.schema import (
     ApprovedChange,
@@ -54,6 +55,7 @@ def record(conn: Connection, run: RunRecord, key: str, lead_rows: list[PatchRow]
         leads_count=len(lead_rows), approved_count=len(approved_rows), created_count=0,
         updated_count=0,
     ).returning(Run.id)).scalar_one()
+    register_region(conn, run.region, run.region_name)
     conn.execute(insert(ComparedPair).values(
         region=run.region, pair_key=key, before_hash=run.before_hash, after_hash=run.after_hash,
         run_id=run_id, compared_at=now))

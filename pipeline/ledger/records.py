@@ -37,6 +37,8 @@ class RunRecord:
     actor: str = "landpatrol"
     #: a run folder is still to be published: the run stays ``pending_outputs`` until it is
     outputs_pending: bool = False
+    #: the region's name as users type it (``region`` is its code); registered with the run
+    region_name: str | None = None
 
     @property
     def pair_key(self) -> str:

@@ -202,6 +202,15 @@ class Event(Base):
     scheme: Mapped[str | None] = mapped_column(String(40))  # NULL: sha256; "hmac-sha256:<key id>"
 
 
+class Region(Base):
+    """A region by one identity: ``code`` (what lead codes carry) and the ``name`` users type."""
+
+    __tablename__ = "regions"
+    code: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # The lifecycle's tables live in their own module; importing it here keeps Base.metadata whole.
 from pipeline.ledger import schema_accounts as _schema_accounts  # noqa: E402,F401
 from pipeline.ledger import schema_inspection as _schema_inspection  # noqa: E402,F401

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import engine as eng
-from pipeline.ledger import fieldwork, migrate, patrols, recording, runs
+from pipeline.ledger import fieldwork, migrate, patrols, recording, regions, runs
 from pipeline.ledger.anchor import check_anchor, make_anchor
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.events import (
@@ -111,6 +111,14 @@ class Ledger(InspectionMixin):
         if region is not None:
             stmt = stmt.where(ComparedPair.region == region)
         return self.read(lambda c: set(c.execute(stmt).scalars()))
+
+    def region_of(self, text: str) -> str | None:
+        """The code of the region named or coded ``text``; ``None`` if the ledger knows none."""
+        return self.read(lambda c: regions.region_of(c, text))
+
+    def resolve_region(self, text: str) -> str:
+        """The code of the region named or coded ``text``; an unknown one raises ConfigError."""
+        return self.read(lambda c: regions.resolve_region(c, text))
 
     def run_state(self, pair_key: str) -> runs.RunState | None:
         """The recorded run of ``pair_key`` and whether its run folder is still to come."""
