@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from pipeline.ledger.migrate import head_revision
 
-from pipeline.errors import ConfigError, LedgerError
+from pipeline.errors import ConfigError, InputError
 from pipeline.ledger import Ledger
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.lifecycle import TransitionError
@@ -146,7 +146,7 @@ def test_new_leads_go_to_the_zone_persons(ledger: Ledger) -> None:
     assert list(ledger.leads_frame(zone="JN-01")["code"]) == [inside]
     # dispatch without naming anyone takes the zone's persons
     ledger.transition(inside, "dispatched", "chen", today=TODAY)
-    with pytest.raises(LedgerError, match="exists"):
+    with pytest.raises(InputError, match="exists"):
         ledger.add_patrol_zone(code="JN-01", geometry=zone, level=1, persons="x", by="admin")
 
 
@@ -168,7 +168,7 @@ def test_hotline_report_merges_into_satellite_lead(ledger: Ledger) -> None:
     patch = leads_gdf([box(*shown.buffer(-0.0001).bounds)], crs="EPSG:4326").to_crs("EPSG:32650")
     seen = ledger.record_run(run_record(n=7, after=date(2024, 7, 1)), patch, None)
     assert seen.updated == [other.code] and seen.created == []
-    with pytest.raises(LedgerError, match="unknown lead source"):
+    with pytest.raises(InputError, match="unknown lead source"):
         ledger.report_lead(region="nanjing", source="rumour", geometry=far, by="x")
     # the hotline call that merged is in the clue register too (reply due to the caller)
     assert [h["action"] for h in ledger.history(code)] == ["created", "merged_report", "clue_registered"]
@@ -182,11 +182,11 @@ def test_patrols_and_zero_reports(ledger: Ledger) -> None:
     ledger.add_patrol(started_at=start, personnel="zhang,li", by="zhang", route=route, lead_codes=[code],
                       situation="soil taking", stop_measures="ordered to stop", effect="stopped")
     ledger.add_patrol(started_at=start, personnel=["zhang", "li"], by="zhang")  # zero report
-    with pytest.raises(LedgerError, match="two personnel"):
+    with pytest.raises(InputError, match="two personnel"):
         ledger.add_patrol(started_at=start, personnel="zhang", by="zhang")
-    with pytest.raises(LedgerError, match="must be a line"):
+    with pytest.raises(InputError, match="must be a line"):
         ledger.add_patrol(started_at=start, personnel="a,b", by="a", route=Point(1, 1))
-    with pytest.raises(LedgerError, match="no such lead"):
+    with pytest.raises(InputError, match="no such lead"):
         ledger.add_patrol(started_at=start, personnel="a,b", by="a", lead_codes=["X-1"])
     s = ledger.stats(date(2024, 6, 1), date(2024, 6, 30), today=TODAY)
     assert s.patrols == 2 and s.zero_reports == 1

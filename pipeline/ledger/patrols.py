@@ -11,7 +11,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, insert, select, update
 
 from pipeline import timeutil
-from pipeline.errors import InputError, LedgerError
+from pipeline.errors import ConfigError, InputError
 from pipeline.i18n import msg
 from pipeline.ledger.events import append_event
 from pipeline.ledger.matching import CLOSED, bbox
@@ -33,9 +33,9 @@ def add_patrol_zone(conn: Connection, *, code: str, geometry: BaseGeometry, leve
     """Add a responsibility zone (geometry in EPSG:4326); returns its id."""
     people = _names(persons)
     if not people:
-        raise LedgerError(code, msg("ledger.zone_needs_person"))
+        raise ConfigError(code, msg("ledger.zone_needs_person"))
     if conn.execute(select(PatrolZone.id).where(PatrolZone.code == code)).first() is not None:
-        raise LedgerError(code, msg("ledger.zone_exists"))
+        raise ConfigError(code, msg("ledger.zone_exists"))
     geometry = shapely.make_valid(geometry)
     values = dict(code=code, name=name, region=region, level=int(level), unit=unit, persons=people,
                   geom_wkb=shapely.to_wkb(geometry), **bbox(geometry))
@@ -57,12 +57,12 @@ def update_patrol_zone(conn: Connection, *, code: str, by: str,
     assigned keep their assignee: a reassignment is a dispatch, not a zone edit."""
     row = conn.execute(select(PatrolZone).where(PatrolZone.code == code)).mappings().first()
     if row is None:
-        raise LedgerError(code, msg("ledger.no_zone"))
+        raise InputError(code, msg("ledger.no_zone"))
     new: dict[str, Any] = {}
     if persons is not None:
         people = _names(persons)
         if not people:
-            raise LedgerError(code, msg("ledger.zone_needs_person"))
+            raise ConfigError(code, msg("ledger.zone_needs_person"))
         new["persons"] = people
     if level is not None:
         new["level"] = int(level)
@@ -156,18 +156,18 @@ def add_patrol(conn: Connection, *, started_at: datetime, personnel: list[str] |
     """Record a patrol; one without findings (no leads, no situation) is a zero report."""
     people = _names(personnel)
     if len(people) < MIN_PATROL_PERSONNEL:
-        raise LedgerError("patrol", msg("ledger.patrol_personnel"))
+        raise ConfigError("patrol", msg("ledger.patrol_personnel"))
     if route is not None and route.geom_type not in ("LineString", "MultiLineString"):
-        raise LedgerError("patrol", msg("ledger.route_not_line", kind=route.geom_type))
+        raise ConfigError("patrol", msg("ledger.route_not_line", kind=route.geom_type))
     zone_id = None
     if zone_code:
         zone_id = conn.execute(select(PatrolZone.id).where(PatrolZone.code == zone_code)).scalar()
         if zone_id is None:
-            raise LedgerError(zone_code, msg("ledger.no_zone"))
+            raise InputError(zone_code, msg("ledger.no_zone"))
     codes = list(lead_codes or [])
     for code in codes:
         if conn.execute(select(Lead.id).where(Lead.code == code)).first() is None:
-            raise LedgerError(code, msg("ledger.no_lead"))
+            raise InputError(code, msg("ledger.no_lead"))
     zero = not codes and not (situation or "").strip()
     values = dict(patrol_zone_id=zone_id, started_at=as_utc(started_at), ended_at=as_utc(ended_at), personnel=people,
                   route_wkb=None if route is None else shapely.to_wkb(route), project=project,
@@ -197,7 +197,7 @@ def add_attachment(conn: Connection, *, code: str, path: Path, by: str, kind: st
     ``bearing``: the direction the camera faced, degrees clockwise from north."""
     lead_id = conn.execute(select(Lead.id).where(Lead.code == code)).scalar()
     if lead_id is None:
-        raise LedgerError(code, msg("ledger.no_lead"))
+        raise InputError(code, msg("ledger.no_lead"))
     if not path.is_file():
         raise InputError(path, msg("ledger.no_attachment"))
     digest = file_sha256(path)

@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, insert, select, update
 
 from pipeline.classes import m2_to_mu
-from pipeline.errors import LedgerError
+from pipeline.errors import ConfigError
 from pipeline.i18n import msg, terms
 from pipeline.ledger.codes import allocate_code
 from pipeline.ledger.events import append_event
@@ -66,9 +66,9 @@ def report_lead(conn: Connection, *, region: str, source: str, geometry: BaseGeo
                           by=by, reporter=reporter, contact=contact, reply_due=reply_due)
 
     if source not in SOURCES:
-        raise LedgerError(source, msg("ledger.unknown_source", sources=terms("source", SOURCES)))
+        raise ConfigError(source, msg("ledger.unknown_source", sources=terms("source", SOURCES)))
     if geometry.is_empty:
-        raise LedgerError(region, msg("ledger.report_needs_location"))
+        raise ConfigError(region, msg("ledger.report_needs_location"))
     geom, area = footprint(shapely.make_valid(geometry), radius_m)
     now = now_utc()
     row = PatchRow(geom=geom, area_m2=area, attrs={"score_mean": None, "score_max": None})

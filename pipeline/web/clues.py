@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from shapely.geometry import Point, mapping
 from shapely.ops import unary_union
 
-from pipeline.errors import LedgerError
+from pipeline.errors import InputError, LedgerError
 from pipeline.web.access import visible_leads, visible_zone_codes
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
 from pipeline.web.forms import Problem, coord, day
@@ -72,7 +72,7 @@ async def register_clue(request: Request, user: User = Depends(page_user),
                                    reported_on=day(form.get("reported_on")),
                                    description=(form.get("description") or "").strip() or None,
                                    party=(form.get("party") or "").strip() or None)
-    except (Problem, LedgerError) as exc:
+    except (Problem, InputError, LedgerError) as exc:
         message = exc.sentence(t, lang) if isinstance(exc, Problem) else error_text(exc, lang)
         return clue_view(request, s, user, form=form, error=message, status_code=422)
     note = "merged=1" if got.merged else "saved=1"

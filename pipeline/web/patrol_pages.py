@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from shapely.geometry import LineString, mapping
 
-from pipeline.errors import LedgerError
+from pipeline.errors import InputError, LedgerError
 from pipeline.web.access import OPEN_FOR_FIELD, visible_leads, visible_zone_codes
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
 from pipeline.web.field import CHINA
@@ -112,7 +112,7 @@ def _save(request: Request, s: Settings, user: User, form: dict[str, Any], zero:
             values.update(route=None, lead_codes=[], situation=None)
         pid = s.ledger.record_patrol(key=(form.get("submission_key") or "").strip()[:100] or None,
                                      by=user.name, **values)
-    except (Problem, LedgerError) as exc:
+    except (Problem, InputError, LedgerError) as exc:
         message = exc.sentence(t, lang) if isinstance(exc, Problem) else error_text(exc, lang)
         if sync:
             return JSONResponse({"ok": False, "error": message}, status_code=422)

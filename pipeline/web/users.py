@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, insert, select, update
 
-from pipeline.errors import ConfigError, LedgerError
+from pipeline.errors import ConfigError, InputError
 from pipeline.ledger.events import append_event
 from pipeline.ledger.schema_accounts import web_users
 from pipeline.ledger.schema_work import PatrolZone
@@ -92,7 +92,7 @@ def add_user(conn: Connection, *, name: str, role: str, zones: list[str], passwo
         raise ConfigError("--zones", f"no such responsibility zone: {', '.join(missing)} "
                           "(add it with `landpatrol ledger zone add`)")
     if conn.execute(select(web_users.c.id).where(web_users.c.name == name)).first() is not None:
-        raise LedgerError(name, "a user with this name exists")
+        raise ConfigError(name, "a user with this name exists")
     uid = conn.execute(insert(web_users).values(
         name=name, role=role, zones=codes, password_hash=hash_password(password), active=True,
         created_at=datetime.now(UTC)).returning(web_users.c.id)).scalar_one()
@@ -142,7 +142,7 @@ def list_users(conn: Connection) -> list[dict[str, Any]]:
 def _account(conn: Connection, name: str) -> Any:
     row = conn.execute(select(web_users).where(web_users.c.name == name)).mappings().first()
     if row is None:
-        raise LedgerError(name, "no such user")
+        raise InputError(name, "no such user")
     return row
 
 
