@@ -45,9 +45,7 @@ def _disk_full(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def test_disk_full_after_commit_is_completed_by_the_rerun(scene, tmp_path, monkeypatch):
-    # SQLite only for now: on PostgreSQL the default detector's version outgrows runs.detector_version
-    ledger_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+def test_disk_full_after_commit_is_completed_by_the_rerun(scene, ledger_url, tmp_path, monkeypatch):
     clean = run_pair(_request(scene, f"sqlite:///{tmp_path / 'clean.sqlite'}", tmp_path / "clean"))
     out = tmp_path / "out"
     from pipeline import outputs

@@ -59,7 +59,7 @@ class Run(Base):
     after_date: Mapped[date] = mapped_column(Date)
     after_sensor: Mapped[str | None] = mapped_column(String(50))
     detector_name: Mapped[str] = mapped_column(String(100))
-    detector_version: Mapped[str] = mapped_column(String(50))
+    detector_version: Mapped[str] = mapped_column(Text)  # composite detectors name their parts (revision 0010)
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     scene_params: Mapped[dict[str, Any]] = mapped_column(JSON)
     patches_count: Mapped[int | None] = mapped_column(Integer)
