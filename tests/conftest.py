@@ -84,3 +84,17 @@ def write_raster(
         if mask is not None:
             ds.write_mask(mask)
     return path
+
+
+@pytest.fixture(scope="session")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One temporary Prefect server per test process, shared by the flow tests."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ["LANDPATROL_CACHE"] = str(home / "cache")
+    from prefect.testing.utilities import prefect_test_harness
+
+    # a busy machine takes minutes to start the temporary server
+    with prefect_test_harness(server_startup_timeout=300):
+        yield

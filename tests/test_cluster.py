@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.scenes import make_scene
-from tests.test_flows import harness  # noqa: F401 - the module's Prefect test server
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,7 +54,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_local_cluster_gives_the_leads_of_a_run_one_pair_after_another(harness, tmp_path):  # noqa: F811
+def test_local_cluster_gives_the_leads_of_a_run_one_pair_after_another(harness, tmp_path):
     from flows.monitor_region import monitor_region
 
     region = _region(tmp_path)
@@ -70,7 +69,7 @@ def test_local_cluster_gives_the_leads_of_a_run_one_pair_after_another(harness, 
 
 
 @pytest.mark.timeout(600)
-def test_monitor_against_a_dask_scheduler_started_by_hand(harness, tmp_path):  # noqa: F811
+def test_monitor_against_a_dask_scheduler_started_by_hand(harness, tmp_path):
     from pipeline.cli.monitor import run_monitor
 
     region = _region(tmp_path)

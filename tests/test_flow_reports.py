@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -12,17 +11,6 @@ from pipeline.reporting import pdf
 
 pytestmark = pytest.mark.skipif(not pdf.cjk_families() or shutil.which("pdftotext") is None,
                                 reason="needs a Chinese font and poppler-utils")
-
-
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory):
-    home = tmp_path_factory.mktemp("prefect-home")
-    os.environ["PREFECT_HOME"] = str(home)
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
 
 
 def test_periodic_reports_flow_writes_the_month_and_publishes_indicators(harness, tmp_path: Path) -> None:

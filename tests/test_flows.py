@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -14,19 +13,6 @@ from tests.prefect_server import prefect_server
 from tests.scenes import make_scene
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory):
-    home = tmp_path_factory.mktemp("prefect-home")
-    os.environ["PREFECT_HOME"] = str(home)
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    os.environ["LANDPATROL_CACHE"] = str(home / "cache")
-    from prefect.testing.utilities import prefect_test_harness
-
-    # a busy shared machine takes minutes to start the temporary server
-    with prefect_test_harness(server_startup_timeout=300):
-        yield
 
 
 def _touch_one_pixel(path: Path) -> None:
