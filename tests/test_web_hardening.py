@@ -23,7 +23,6 @@ from pipeline.ledger import Ledger  # noqa: E402
 from pipeline.web import auth  # noqa: E402
 from pipeline.web.app import create_app  # noqa: E402
 from pipeline.web.testing import PASSWORD, seed  # noqa: E402
-from pipeline.web.users import add_user  # noqa: E402
 
 SECRET = "s" * 40
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -221,8 +220,7 @@ def test_codes_with_cr_lf_cannot_break_gpx_or_kml(world: dict) -> None:
     with Ledger.open(url) as led:
         geom = led.get_lead(code)["geometry"].buffer(0.01)
         led.add_patrol_zone(code=evil_zone, geometry=geom, level=1, persons="pat", by="test")
-        led.write(lambda c: add_user(c, name="eve", role="patrol", zones=[evil_zone], password=PASSWORD,
-                                     by="test"))
+        led.add_user(name="eve", role="patrol", zones=[evil_zone], password=PASSWORD, by="test")
         led.write(lambda c: c.execute(text(
             "UPDATE leads SET code = :n, patrol_zone_id = (SELECT id FROM patrol_zones WHERE code = :z), "
             "status = 'dispatched', assignee = 'eve' "  # a patrol's route holds its dispatched targets

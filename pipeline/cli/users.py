@@ -25,12 +25,10 @@ def add_command(
 ) -> None:
     """Add an account; the password (argon2-hashed) is read from stdin, never from argv."""
     from pipeline.ledger import Ledger
-    from pipeline.web.users import add_user
 
     if not password_stdin:
         raise ConfigError("--password-stdin", "give the password on stdin with --password-stdin")
     password = sys.stdin.readline().rstrip("\r\n")
     with Ledger.open(ledger or default_ledger_url()) as led:
-        user = led.write(lambda c: add_user(c, name=name, role=role, zones=zones.split(","),
-                                            password=password, by="cli"))
+        user = led.add_user(name=name, role=role, zones=zones.split(","), password=password, by="cli")
     typer.echo(f"added {user.name} ({user.role}{': ' + ','.join(user.zones) if user.zones else ''})")

@@ -5,6 +5,7 @@ migrations that run when a ledger is opened. Entry point: :meth:`Ledger.open`.
 """
 from __future__ import annotations
 
+from pipeline.ledger.accounts import MIN_PASSWORD_CHARS, ROLES, Account
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.codes import pair_key, region_prefix
 from pipeline.ledger.events import ChainHead, ChainReport
@@ -17,6 +18,7 @@ from pipeline.ledger.stats import Stats
 from pipeline.ledger.store import Ledger
 
 __all__ = [
+    "MIN_PASSWORD_CHARS", "ROLES", "Account",
     "FALSE_POSITIVE_REASONS", "LEAD_FRAME_COLUMNS", "NEXT", "OUTCOMES", "Photo", "SOURCES", "STATES",
     "ChainHead", "ChainReport", "Ledger", "Reported", "RunOutcome", "RunRecord", "Stats", "Step",
     "TransitionError", "WorkCalendar", "pair_key",

@@ -45,6 +45,15 @@ def list_batches(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) | {"patches": int(counts.get(r["id"], 0))} for r in rows.mappings()]
 
 
+def lead_patches(conn: Connection, code: str) -> list[dict[str, Any]]:
+    """The issued patches of lead ``code`` with their 举证 and batch name."""
+    stmt = (select(InspectionPatch.patch_no, InspectionPatch.evidence, InspectionBatch.name.label("batch"))
+            .join(Lead, Lead.id == InspectionPatch.lead_id)
+            .join(InspectionBatch, InspectionBatch.id == InspectionPatch.batch_id)
+            .where(Lead.code == code).order_by(InspectionPatch.id))
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
 def found_dates(conn: Connection, lead_ids: list[int]) -> dict[int, date]:
     """Earliest sighting of each lead by anything but the inspection."""
     if not lead_ids:

@@ -36,6 +36,10 @@ class InspectionMixin:
         (:data:`pipeline.ledger.inspection_queries.PATCH_FRAME_COLUMNS`), EPSG:4326."""
         return self.read(lambda c: iq.batch_patches(c, name))
 
+    def lead_patches(self, code: str) -> list[dict[str, Any]]:
+        """The issued patches of lead ``code``: ``patch_no``, ``evidence``, ``batch``, in import order."""
+        return self.read(lambda c: iq.lead_patches(c, code))
+
     def record_evidence(self, code: str, by: str, fields: dict[str, Any]) -> dict[str, Any]:
         """Amend the 举证 of lead ``code``'s patches outside a lifecycle step (checked)."""
         from pipeline.errors import InputError

@@ -1,7 +1,7 @@
 """The ``web_users`` table (revision 0003): accounts of the web app, kept in the ledger.
 
 Part of the ledger's schema (imported by ``schema.py`` so its models equal its migrations);
-the web app (``pipeline.web.users``) is its only writer.
+:mod:`pipeline.ledger.accounts` is its only writer.
 """
 from __future__ import annotations
 

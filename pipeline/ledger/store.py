@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipeline.errors import LedgerError
 from pipeline.ledger import engine as eng
 from pipeline.ledger import fieldwork, migrate, patrols, recording, regions, runs
+from pipeline.ledger.accounts_store import AccountsMixin
 from pipeline.ledger.anchor import check_anchor, make_anchor
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.events import (
@@ -40,7 +41,7 @@ from pipeline.ledger.stats import Stats, compute_stats
 from pipeline.timeutil import china_today
 
 
-class Ledger(InspectionMixin):
+class Ledger(InspectionMixin, AccountsMixin):
     """A patrol ledger behind a database URL. Create with :meth:`open`."""
 
     def __init__(self, url: str, engine: Any, calendar: WorkCalendar | None = None) -> None:

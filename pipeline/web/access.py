@@ -7,6 +7,7 @@ as forbidden, so its existence does not leak.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -95,10 +96,9 @@ def jsonable_row(row: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(out, default=str))
 
 
-def may_see(conn: Any, user: User, patrol_zone_id: int | None) -> bool:
-    """Inside a read: whether a record of responsibility zone ``patrol_zone_id`` is the user's."""
-    from pipeline.ledger.fieldwork import zone_codes
-
+def zone_filter(ledger: Ledger, user: User) -> Callable[[int | None], bool]:
+    """Whether a record of responsibility zone ``patrol_zone_id`` is the user's (one read)."""
     if user.sees_all:
-        return True
-    return patrol_zone_id is not None and int(patrol_zone_id) in zone_codes(conn, user.zones)
+        return lambda patrol_zone_id: True
+    ids = set(ledger.zone_codes(user.zones))
+    return lambda patrol_zone_id: patrol_zone_id is not None and int(patrol_zone_id) in ids

@@ -13,20 +13,13 @@ from pipeline.errors import InputError, LedgerError
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
 from pipeline.web.i18n import error_text, lang_of, translator
 from pipeline.web.pages import render
-from pipeline.web.users import (
-    MIN_PASSWORD_CHARS,
-    User,
-    list_users,
-    may_manage,
-    set_active,
-    set_password,
-)
+from pipeline.web.users import MIN_PASSWORD_CHARS, User, may_manage
 
 router = APIRouter(include_in_schema=False)
 
 
 def _visible(s: Settings, user: User) -> list[dict[str, Any]]:
-    rows = s.ledger.read(list_users)
+    rows = s.ledger.users()
     if user.role != "analyst":
         rows = [r for r in rows if set(r["zones"]) & set(user.zones) or r["name"] == user.name]
     return [r | {"manageable": may_manage(user, r)} for r in rows]
@@ -71,7 +64,7 @@ def reset_password(name: str, request: Request, password: str = Form(""),
         return accounts_view(request, s, user, status_code=422,
                              error=t("err_password").format(n=MIN_PASSWORD_CHARS))
     try:
-        s.ledger.write(lambda c: set_password(c, name=name, password=password, by=user.name))
+        s.ledger.set_password(name, password, by=user.name)
     except (InputError, LedgerError) as exc:
         return accounts_view(request, s, user, status_code=422,
                              error=error_text(exc, lang_of(request)))
@@ -84,5 +77,5 @@ def set_account_active(name: str, request: Request, active: str = Form(...),
                        s: Settings = Depends(settings)) -> Response:
     check_csrf(request, csrf_token)
     _target(s, user, name)
-    s.ledger.write(lambda c: set_active(c, name=name, active=active == "1", by=user.name))
+    s.ledger.set_active(name, active == "1", by=user.name)
     return RedirectResponse(f"/accounts?done={quote(name)}", status_code=303)

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import status as http
 from fastapi.security import OAuth2PasswordRequestForm
 
-from pipeline.ledger.lifecycle import STATES
+from pipeline.ledger import STATES
 from pipeline.web import auth
 from pipeline.web.access import jsonable_row, lead_for, visible_leads
 from pipeline.web.deps import Settings, api_user, settings
-from pipeline.web.users import User, authenticate
+from pipeline.web.users import User, as_user
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -28,7 +28,7 @@ def token(request: Request, form: OAuth2PasswordRequestForm = Depends(),
     (429 after repeated wrong passwords, see :mod:`pipeline.web.throttle`)."""
     client = request.client.host if request.client else "-"
     s.throttle.check(form.username, client)
-    user = s.ledger.read(lambda c: authenticate(c, form.username, form.password))
+    user = as_user(s.ledger.authenticate(form.username, form.password))
     if user is None:
         s.throttle.failed(form.username, client)
         raise HTTPException(http.HTTP_401_UNAUTHORIZED, "wrong user name or password",

@@ -54,7 +54,6 @@ def downloads(today: date) -> list[dict[str, str]]:
 
 @router.get("/dashboard")
 def dashboard(request: Request, user: User = SupervisorDep, s: Settings = SettingsDep) -> Response:
-    from pipeline.ledger.overdue import overdue_steps
     from pipeline.reporting.charts import trend_chart
     from pipeline.reporting.periodic import collect
     from pipeline.web.pages import render
@@ -66,10 +65,11 @@ def dashboard(request: Request, user: User = SupervisorDep, s: Settings = Settin
         month = collect(conn, periods.month(f"{today:%Y-%m}"), area, today, s.ledger.calendar)
         year = collect(conn, periods.year(today.year), area, today, s.ledger.calendar)
         visible = {lead["code"] for lead in year["_map"]["leads"]} | {lead["code"] for lead in month["_map"]["leads"]}
-        late = [o for o in overdue_steps(conn, today, s.ledger.calendar) if user.sees_all or o["code"] in visible]
-        return {"month": month, "year": year, "overdue": late}
+        return {"month": month, "year": year, "visible": visible}
 
     data = s.ledger.read(read)
+    data["overdue"] = [o for o in s.ledger.overdue_steps(today)
+                       if user.sees_all or o["code"] in data["visible"]]
     behind = [r for r in data["month"]["tables"]["patrols"] if r["shortfall"]]
     chart = trend_chart(data["year"]["trend"]) if data["year"]["trend"] else None
     return render(request, "dashboard.html", {"user": user, "month": data["month"], "year": data["year"],

@@ -12,7 +12,7 @@ from pipeline import settings as env_settings
 from pipeline.ledger import Ledger
 from pipeline.web import auth
 from pipeline.web.throttle import Throttle
-from pipeline.web.users import User, get_user
+from pipeline.web.users import User, as_user
 
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024
 #: room for the form fields and multipart framing around the largest photo
@@ -56,7 +56,7 @@ def _load(s: Settings, found: tuple[str, int] | None) -> User | None:
     if found is None:
         return None
     name, version = found
-    user = s.ledger.read(lambda c: get_user(c, name))
+    user = as_user(s.ledger.get_user(name))
     return user if user is not None and user.session_version == version else None
 
 

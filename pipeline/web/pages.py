@@ -33,7 +33,7 @@ from pipeline.web.i18n import (
 )
 from pipeline.web.imagery import overlays_at
 from pipeline.web.photos import photo_notes
-from pipeline.web.users import User, authenticate, end_sessions
+from pipeline.web.users import User, as_user
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["china_time"] = china_text  # event times are UTC text: shown in China time
@@ -66,7 +66,7 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
     check_csrf(request, csrf_token)
     client = request.client.host if request.client else "-"
     s.throttle.check(username, client)
-    user = s.ledger.read(lambda c: authenticate(c, username, password))
+    user = as_user(s.ledger.authenticate(username, password))
     if user is None:
         s.throttle.failed(username, client)
         return render(request, "login.html", {"user": None, "error": "bad_login"}, 401)
@@ -85,7 +85,7 @@ def logout(request: Request, csrf_token: str | None = Form(None),
     """Sign out: every session and token of the account ends, here and on other devices."""
     check_csrf(request, csrf_token)
     if user is not None:
-        s.ledger.write(lambda c: end_sessions(c, user.name))
+        s.ledger.end_sessions(user.name)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(auth.SESSION_COOKIE, secure=s.cookie_secure(request), httponly=True,
                        samesite="lax")

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from pipeline.errors import InputError
 from pipeline.review.checklist import CONSTRUCTION, JUDGMENTS, RECTIFICATIONS, VIOLATION_TYPES
-from pipeline.web.access import lead_for, may_see
+from pipeline.web.access import lead_for, zone_filter
 from pipeline.web.deps import Settings, check_csrf, page_user, settings
 from pipeline.web.pages import render, templates
 from pipeline.web.users import User
@@ -30,7 +30,8 @@ FORM_FIELDS = ("judgment", "violation_type", "land_use", "project", "party", "co
 def visible_patches(s: Settings, user: User, batch: str) -> list[dict[str, Any]]:
     frame = s.ledger.batch_patches(batch)
     rows = frame.drop(columns="geometry").to_dict("records")
-    return s.ledger.read(lambda c: [r for r in rows if may_see(c, user, _zone(r["patrol_zone_id"]))])
+    mine = zone_filter(s.ledger, user)
+    return [r for r in rows if mine(_zone(r["patrol_zone_id"]))]
 
 
 def _zone(value: Any) -> int | None:
@@ -39,17 +40,7 @@ def _zone(value: Any) -> int | None:
 
 def inspection_for(request: Request, code: str) -> list[dict[str, Any]]:
     """The issued patches of lead ``code`` (for the 举证 form on its page)."""
-    from sqlalchemy import select
-
-    from pipeline.ledger.schema import Lead
-    from pipeline.ledger.schema_inspection import InspectionBatch, InspectionPatch
-
-    stmt = (select(InspectionPatch.patch_no, InspectionPatch.evidence, InspectionBatch.name.label("batch"))
-            .join(Lead, Lead.id == InspectionPatch.lead_id)
-            .join(InspectionBatch, InspectionBatch.id == InspectionPatch.batch_id)
-            .where(Lead.code == code).order_by(InspectionPatch.id))
-    led = request.app.state.settings.ledger
-    return led.read(lambda c: [dict(r) for r in c.execute(stmt).mappings()])
+    return request.app.state.settings.ledger.lead_patches(code)
 
 
 templates.env.globals.update(inspection_for=inspection_for, judgments=list(JUDGMENTS),

@@ -9,7 +9,6 @@ import geopandas as gpd
 
 from pipeline.ledger import Ledger
 from pipeline.ledger.testing import UTM_CRS, leads_gdf, run_record, square
-from pipeline.web.users import add_user
 
 PASSWORD = "correct horse battery"
 USERS = {"ana": ("analyst", []), "sue": ("supervisor", ["ZA"]), "pat": ("patrol", ["ZA"]),
@@ -31,7 +30,6 @@ def seed(url: str) -> dict[str, list[str]]:
                            square(510, 10), square(560, 60)])               # zone B
         outcome = led.record_run(run_record(after=date(2024, 5, 1)), frame, None)
         for name, (role, zones) in USERS.items():
-            led.write(lambda c, n=name, r=role, z=zones: add_user(c, name=n, role=r, zones=z,
-                                                                  password=PASSWORD, by="test"))
+            led.add_user(name=name, role=role, zones=zones, password=PASSWORD, by="test")
         codes = outcome.created
         return {"ZA": codes[:3], "ZB": codes[3:]}

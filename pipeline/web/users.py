@@ -1,4 +1,4 @@
-"""Web accounts (table ``web_users``, revision 0003) and their roles.
+"""Web accounts' roles (the accounts themselves: :mod:`pipeline.ledger.accounts`).
 
 A user's ``zones`` are responsibility-zone codes (``patrol_zones.code``, 分片包干). A lead
 belongs to the responsibility zone that holds most of it (``leads.patrol_zone_id``, set by the
@@ -7,36 +7,24 @@ ledger when the lead is created), so "a patrol member sees only the leads of the
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select, update
+from pipeline.ledger import MIN_PASSWORD_CHARS, ROLES, Account
 
-from pipeline.errors import ConfigError, InputError
-from pipeline.ledger.events import append_event
-from pipeline.ledger.schema_accounts import web_users
-from pipeline.ledger.schema_work import PatrolZone
+__all__ = ["MIN_PASSWORD_CHARS", "ROLES", "STEP_ROLES", "User", "as_user", "may_manage"]
 
-ROLES = ("analyst", "supervisor", "patrol")
 #: who takes each lifecycle step in the web app (analysts read, they do not take steps)
 STEP_ROLES: dict[str, tuple[str, ...]] = {
     "dispatched": ("supervisor",), "verified": ("patrol", "supervisor"),
     "stopped": ("patrol", "supervisor"), "reported": ("supervisor",), "filed": ("supervisor",),
     "rectified": ("supervisor",), "closed": ("supervisor",),
 }
-MIN_PASSWORD_CHARS = 8
-_HASHER = PasswordHasher()
 
 
 @dataclass(frozen=True)
-class User:
-    name: str
-    role: str
-    zones: tuple[str, ...] = field(default_factory=tuple)
-    session_version: int = 0  #: bumped on sign-out: tokens carrying an older one are void
+class User(Account):
+    """A signed-in account and what its role may do in the app."""
 
     @property
     def sees_all(self) -> bool:
@@ -62,111 +50,11 @@ class User:
         return self.role in STEP_ROLES.get(step, ())
 
 
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
-
-
-def check_password(stored_hash: str, password: str) -> bool:
-    try:
-        return _HASHER.verify(stored_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def add_user(conn: Connection, *, name: str, role: str, zones: list[str], password: str,
-             by: str) -> User:
-    """Create an account inside the caller's write transaction (event ``user_added``)."""
-    name = name.strip()
-    if not name:
-        raise ConfigError("NAME", "a user needs a name")
-    if role not in ROLES:
-        raise ConfigError("--role", f"'{role}' is not one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ConfigError("--password-stdin", f"the password needs at least {MIN_PASSWORD_CHARS} characters")
-    codes = sorted({z.strip() for z in zones if z.strip()})
-    if role != "analyst" and not codes:
-        raise ConfigError("--zones", f"a {role} needs at least one responsibility zone")
-    known = set(conn.execute(select(PatrolZone.code).where(PatrolZone.code.in_(codes))).scalars())
-    missing = [c for c in codes if c not in known]
-    if missing:
-        raise ConfigError("--zones", f"no such responsibility zone: {', '.join(missing)} "
-                          "(add it with `landpatrol ledger zone add`)")
-    if conn.execute(select(web_users.c.id).where(web_users.c.name == name)).first() is not None:
-        raise ConfigError(name, "a user with this name exists")
-    uid = conn.execute(insert(web_users).values(
-        name=name, role=role, zones=codes, password_hash=hash_password(password), active=True,
-        created_at=datetime.now(UTC)).returning(web_users.c.id)).scalar_one()
-    append_event(conn, entity="web_user", entity_id=uid, action="user_added", actor=by,
-                 after={"name": name, "role": role, "zones": codes})
-    return User(name, role, tuple(codes))
-
-
-def _user(row: Any) -> User:
-    return User(row["name"], row["role"], tuple(row["zones"] or ()), int(row["session_version"] or 0))
-
-
-def end_sessions(conn: Connection, name: str) -> None:
-    """Void every session and token of ``name`` issued so far (signing out)."""
-    conn.execute(update(web_users).where(web_users.c.name == name).values(
-        session_version=web_users.c.session_version + 1))
-
-
-def get_user(conn: Connection, name: str) -> User | None:
-    """The active account ``name``, ``None`` if unknown or disabled."""
-    row = conn.execute(select(web_users).where(web_users.c.name == name,
-                                               web_users.c.active.is_(True))).mappings().first()
-    return None if row is None else _user(row)
-
-
-def authenticate(conn: Connection, name: str, password: str) -> User | None:
-    """The account if ``password`` is right; ``None`` otherwise (same answer for unknown names)."""
-    row = conn.execute(select(web_users).where(web_users.c.name == name,
-                                               web_users.c.active.is_(True))).mappings().first()
-    if row is None:
-        check_password(_DUMMY_HASH, password)  # same work as a real check: no name probing by timing
+def as_user(account: Account | None) -> User | None:
+    """The ledger's account as the app's :class:`User`."""
+    if account is None:
         return None
-    return _user(row) if check_password(row["password_hash"], password) else None
-
-
-_DUMMY_HASH = _HASHER.hash("not-a-real-password")
-
-
-def list_users(conn: Connection) -> list[dict[str, Any]]:
-    """Every account (active or not) with role and zones, by name; no password hashes."""
-    rows = conn.execute(select(web_users.c.name, web_users.c.role, web_users.c.zones,
-                               web_users.c.active, web_users.c.created_at)
-                        .order_by(web_users.c.name)).mappings()
-    return [dict(r) | {"zones": list(r["zones"] or [])} for r in rows]
-
-
-def _account(conn: Connection, name: str) -> Any:
-    row = conn.execute(select(web_users).where(web_users.c.name == name)).mappings().first()
-    if row is None:
-        raise InputError(name, "no such user")
-    return row
-
-
-def set_password(conn: Connection, *, name: str, password: str, by: str) -> None:
-    """A new password for ``name`` (event ``password_reset``; the hash is never in the event)."""
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ConfigError("password", f"the password needs at least {MIN_PASSWORD_CHARS} characters")
-    row = _account(conn, name)
-    conn.execute(update(web_users).where(web_users.c.id == row["id"])
-                 .values(password_hash=hash_password(password)))
-    append_event(conn, entity="web_user", entity_id=row["id"], action="password_reset", actor=by,
-                 after={"name": name})
-
-
-def set_active(conn: Connection, *, name: str, active: bool, by: str) -> bool:
-    """Disable (or enable again) ``name``; False when it already was. A disabled account's
-    sessions and tokens stop working at once (each request reads the account)."""
-    row = _account(conn, name)
-    if bool(row["active"]) == active:
-        return False
-    conn.execute(update(web_users).where(web_users.c.id == row["id"]).values(active=active))
-    append_event(conn, entity="web_user", entity_id=row["id"], action="user_enabled" if active
-                 else "user_disabled", actor=by, before={"active": not active}, after={"active": active})
-    return True
+    return User(account.name, account.role, account.zones, account.session_version)
 
 
 def may_manage(manager: User, account: dict[str, Any]) -> bool:
