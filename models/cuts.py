@@ -137,35 +137,52 @@ def scene_cut(score: np.ndarray, method: str) -> float:
     return from_z(zc)
 
 
-class SceneCutDetector:
-    """``inner`` with its cut chosen per scene by ``method`` (see module docstring)."""
+def cut_record(score: np.ndarray, method: str) -> dict[str, Any]:
+    """The per-scene cut by ``method`` on these scores, as the scene parameters record it."""
+    cut = scene_cut(score, method) if score.size else 0.5
+    cut = float(min(max(cut, 1e-4), 1 - 1e-4))
+    return {"method": method, "score": round(cut, 6), "z": round(float(to_z(np.array([cut]))[0]), 4)}
+
+
+class WrappedDetector:
+    """A detector around ``inner``: its version, bands, halo and thread safety are ``inner``'s."""
 
     threshold = 0.5
 
-    def __init__(self, inner: Detector, method: str) -> None:
-        if method not in METHODS:
-            raise ValueError(f"unknown cut {method!r}; choose one of {', '.join(METHODS)}")
+    def __init__(self, inner: Detector, name: str) -> None:
         self.inner = inner
-        self.method = method
-        self.name = f"{inner.name}:{method}"
+        self.name = name
         self.version = inner.version
         self.required_roles = inner.required_roles
         self.halo = inner.halo
         self.thread_safe = bool(getattr(inner, "thread_safe", False))
 
+
+class SceneCutDetector(WrappedDetector):
+    """``inner`` with its cut chosen per scene by ``method`` (see module docstring)."""
+
+    def __init__(self, inner: Detector, method: str) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown cut {method!r}; choose one of {', '.join(METHODS)}")
+        super().__init__(inner, f"{inner.name}:{method}")
+        self.method = method
+
     def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
         scene = dict(self.inner.fit_scene(before, after, valid))
         ok = np.asarray(valid, bool)
-        score = self.inner.detect(before, after, ok, scene).score[ok]
-        cut = scene_cut(score, self.method) if score.size else 0.5
-        cut = float(min(max(cut, 1e-4), 1 - 1e-4))
-        scene["cut"] = {"method": self.method, "score": round(cut, 6), "z": round(float(to_z(np.array([cut]))[0]), 4)}
+        scene["cut"] = cut_record(self.inner.detect(before, after, ok, scene).score[ok], self.method)
         return scene
 
     def detect(self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]) -> ChangeMap:
         change = self.inner.detect(before, after, valid, scene)
-        score = rescale(change.score, float(scene["cut"]["score"]))
-        cls = np.asarray(change.change_class, np.uint8).copy()
-        cls[(score > self.threshold) & (cls == ChangeClass.NONE)] = ChangeClass.OTHER  # below the inner cut: unclassified
-        cls[score <= 0] = ChangeClass.NONE
-        return ChangeMap(score=np.where(np.asarray(valid, bool), score, np.float32(0)).astype(np.float32), change_class=cls)
+        return rescale_to_cut(change, float(scene["cut"]["score"]), valid, self.threshold)
+
+
+def rescale_to_cut(change: ChangeMap, cut: float, valid: np.ndarray, threshold: float = 0.5) -> ChangeMap:
+    """``change`` with its score mapped so that ``cut`` falls at ``threshold`` (0.5); pixels that
+    rise above it without a class (below the inner cut) are classed OTHER."""
+    score = rescale(change.score, cut)
+    cls = np.asarray(change.change_class, np.uint8).copy()
+    cls[(score > threshold) & (cls == ChangeClass.NONE)] = ChangeClass.OTHER  # below the inner cut: unclassified
+    cls[score <= 0] = ChangeClass.NONE
+    return ChangeMap(score=np.where(np.asarray(valid, bool), score, np.float32(0)).astype(np.float32), change_class=cls)
