@@ -5,6 +5,7 @@ cuts have no parameter; cva's fixed cut held out comes from ``landpatrol train c
 
     python -m lab.cuts_study --detectors cva,irmad --out lab/results/v4-cuts
     python -m lab.cuts_study --detectors gbm,ensemble --studies oscd-new3,nanjing,samples --out lab/results/v4-cuts
+    python -m lab.cuts_study --detectors cva+gate,irmad+gate --cuts fixed,ki --studies nanjing,oscd --out lab/results/v4-gate
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lab.gate import GATE, gated_detector
+from models.base import Detector
 from models.cuts import METHODS
 from pipeline.evaluate.baselines import resolve_detector
 from pipeline.evaluate.oscd import S2_PIXEL_AREA, evaluate_oscd
@@ -26,17 +29,27 @@ NANJING = "landsat/Nanjing"
 STUDIES = ("oscd", "oscd-new3", "aerial", "nanjing", "samples")
 
 
+def _detector(name: str, pixel_size_m: float | None) -> Detector:
+    """A registry name, ``naive``, or a gated name (``cva+gate[:CUT]``, :mod:`lab.gate`)."""
+    if GATE in name:
+        return gated_detector(name)
+    return resolve_detector(name, pixel_size_m)
+
+
+def quiet(_message: str) -> None:
+    """No progress lines."""
+
+
 def run_study(data: Path, study: str, name: str) -> dict[str, Any]:
-    quiet = lambda _m: None
     if study in ("oscd", "oscd-new3"):
-        det = resolve_detector(name, S2_PIXEL_AREA ** 0.5)
+        det = _detector(name, S2_PIXEL_AREA ** 0.5)
         return evaluate_oscd(data / "oscd", det, NEW3 if study == "oscd-new3" else None, progress=quiet)
     if study == "nanjing":
         root = data / NANJING
-        det = resolve_detector(name, 30.0)
+        det = _detector(name, 30.0)
         return evaluate_roi(root / "LT51200382000124BJC00_Nanjing", root / "LT51200382002193BJC00_Nanjing",
                             root / "change.bmp", root / "unchanged.bmp", det, progress=quiet)
-    return evaluate_pairs(data / study, resolve_detector(name, None), progress=quiet)
+    return evaluate_pairs(data / study, _detector(name, None), progress=quiet)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -76,34 +76,23 @@ def available_detectors() -> list[str]:
     return sorted([*_FACTORIES, AUTO])
 
 
-GATE = "+gate"
-"""``NAME+gate`` (optionally ``NAME+gate:CUT``): NAME with the change-type gate (:mod:`models.gate`)."""
-
-
 def _split(key: str) -> tuple[str, str | None]:
     """``"cva:otsu"`` -> ``("cva", "otsu")``: a detector with a per-scene cut (:mod:`models.cuts`)."""
     base, _, cut = key.partition(":")
     return base, (cut or None)
 
 
-def _ungated(base: str) -> tuple[str, bool]:
-    """``"cva+gate"`` -> ``("cva", True)``."""
-    return (base[: -len(GATE)], True) if base.endswith(GATE) else (base, False)
-
-
 def check_detector_name(name: str | None) -> str:
     """The lower-cased name (``None`` = the default), or :class:`ConfigError` naming the option.
 
-    ``NAME:CUT`` (e.g. ``cva:otsu``) is detector NAME with a per-scene cut (:data:`models.cuts.METHODS`);
-    ``NAME+gate`` adds the change-type gate, ``NAME+gate:CUT`` a cut chosen on the pixels it keeps."""
+    ``NAME:CUT`` (e.g. ``cva:otsu``) is detector NAME with a per-scene cut (:data:`models.cuts.METHODS`)."""
     from models.cuts import METHODS
 
     key = (name or DEFAULT_DETECTOR).lower()
     base, cut = _split(key)
-    base, gated = _ungated(base)
-    if (base != AUTO or gated) and base not in _FACTORIES:
+    if base != AUTO and base not in _FACTORIES:
         raise ConfigError("--detector", f"unknown detector {name!r}; choose one of {', '.join(available_detectors())}"
-                          f" (optionally NAME:CUT or NAME+gate[:CUT], CUT one of {', '.join(METHODS)})")
+                          f" (optionally NAME:CUT, CUT one of {', '.join(METHODS)})")
     if cut is not None and (cut not in METHODS or base == AUTO):
         raise ConfigError("--detector", f"unknown per-scene cut in {name!r}; NAME:CUT takes CUT one of {', '.join(METHODS)}")
     return key
@@ -122,12 +111,7 @@ def get_detector(name: str | None = None, pixel_size_m: float | None = None) -> 
 
             return BandSetDetector({"full": get_detector(full), "rgb": get_detector(rgb)})
     base, cut = _split(key)
-    base, gated = _ungated(base)
     det = _FACTORIES[base]()
-    if gated:
-        from models.gate import GateDetector
-
-        return GateDetector(det, cut)
     if cut is None:
         return det
     from models.cuts import SceneCutDetector

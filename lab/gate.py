@@ -1,9 +1,9 @@
-"""The change-type gate: flagged change that is not a change *towards* bare or built ground is dropped.
+"""The change-type gate (v4.1 candidate, rejected; models/README.md): flagged change that is not a
+change *towards* bare or built ground is dropped. Kept here to re-run its records.
 
-The product looks for construction, digging and dumping on farmland. A pixel any detector
-flags is dropped (score 0) when, on the before date ``b`` and the after date ``a`` normalised
-onto the before date's radiometry (cva's scene fit: per-band gain, offset and noise sigma on
-pseudo-invariant pixels), it is one of (model card, "v4.1 candidates"):
+A pixel any detector flags is dropped (score 0) when, on the before date ``b`` and the after
+date ``a`` normalised onto the before date's radiometry (cva's scene fit: per-band gain, offset
+and noise sigma on pseudo-invariant pixels), it is one of (model card, "v4.1 candidates"):
 
 * ``vegetation``: vegetation stays or grows: ``NDVI(a) >= NDVI_VEGETATED`` and
   ``NDVI(a) > NDVI(b) - NDVI_DROP`` (crop growth, phenology, green-up);
@@ -18,6 +18,7 @@ The constants are the lead-class rules' (:mod:`models.change_class`) and cva's p
 ungated (``scene["gate"]["applied"] = False``). With ``cut`` (e.g. ``"ki"``) the per-scene cut
 of :mod:`models.cuts` is chosen on the sample pixels the gate keeps. ``scene["gate"]`` records
 the gate's scene fit and the share of the sample's flagged pixels each reason dropped.
+Names as the studies use them: ``NAME+gate`` and ``NAME+gate:CUT`` (:func:`gated_detector`).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from models.cva import M0, CVADetector, valid_zero_filled
 from pipeline.classes import ChangeClass
 
 REASONS = ("vegetation", "water", "brightness")
+GATE = "+gate"
 
 
 def _nd(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -64,11 +66,14 @@ def gate_reasons(before: BandStack, after: BandStack, fit: Mapping[str, Any]) ->
 class GateDetector(WrappedDetector):
     """``inner`` with the change-type gate (and optionally a per-scene cut on the kept pixels)."""
 
-    def __init__(self, inner: Detector, cut: str | None = None) -> None:
+    def __init__(self, inner: Detector, cut: str | None = None, reasons: tuple[str, ...] = REASONS) -> None:
         if cut is not None and cut not in METHODS:
             raise ValueError(f"unknown cut {cut!r}; choose one of {', '.join(METHODS)}")
+        if not reasons or set(reasons) - set(REASONS):
+            raise ValueError(f"reasons must be some of {', '.join(REASONS)}, got {reasons}")
         super().__init__(inner, f"{inner.name}+gate" + (f":{cut}" if cut else ""))
         self.cut = cut
+        self.reasons = tuple(r for r in REASONS if r in reasons)
 
     def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
         scene = dict(self.inner.fit_scene(before, after, valid))
@@ -77,7 +82,7 @@ class GateDetector(WrappedDetector):
         gate: dict[str, Any] = {"applied": applied}
         if applied:
             fit = CVADetector().fit_scene(before, after, ok)
-            gate.update({k: fit[k] for k in ("roles", "gain", "offset", "sigma")}, m0=M0)
+            gate.update({k: fit[k] for k in ("roles", "gain", "offset", "sigma")}, m0=M0, reasons=list(self.reasons))
         scene["gate"] = gate
         score = self.inner.detect(before, after, ok, scene).score
         ok, _, _ = valid_zero_filled(before, after, ok, gate.get("roles", []))
@@ -99,7 +104,10 @@ class GateDetector(WrappedDetector):
             return np.zeros(np.shape(ok), bool)
         _, b, a = valid_zero_filled(before, after, ok, list(gate["roles"]))
         reasons = gate_reasons(b, a, gate)
-        return np.asarray(reasons["vegetation"] | reasons["water"] | reasons["brightness"], bool) & ok
+        drop = np.zeros(np.shape(ok), bool)
+        for r in gate.get("reasons", REASONS):
+            drop |= reasons[r]
+        return drop & ok
 
     def detect(self, before: BandStack, after: BandStack, valid: np.ndarray, scene: Mapping[str, Any]) -> ChangeMap:
         change = self.inner.detect(before, after, valid, scene)
@@ -113,3 +121,16 @@ class GateDetector(WrappedDetector):
         score = np.where(drop, np.float32(0), change.score).astype(np.float32)
         cls = np.where(drop, np.uint8(ChangeClass.NONE), change.change_class).astype(np.uint8)
         return ChangeMap(score=score, change_class=cls)
+
+
+def gated_detector(name: str) -> GateDetector:
+    """``"cva+gate"`` / ``"irmad+gate:ki"``: the registry's detector with the gate (and cut)."""
+    from models.registry import get_detector
+
+    base, _, cut = name.lower().partition(":")
+    if not base.endswith(GATE) or (cut and cut not in METHODS):
+        raise ValueError(f"not a gated detector name: {name!r} (NAME+gate or NAME+gate:CUT)")
+    inner = base[: -len(GATE)]
+    if inner in ("auto", "") or ":" in inner or GATE in inner:
+        raise ValueError(f"not a gated detector name: {name!r}")
+    return GateDetector(get_detector(inner), cut or None)
