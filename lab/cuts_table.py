@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 NEW3 = ("chongqing", "montpellier", "valencia")
+STUDIES = ("oscd", "oscd-new3", "aerial", "nanjing", "samples")
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:
@@ -34,6 +35,8 @@ def table(folder: Path) -> dict[str, dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("*--*.json")):
         study, name = path.stem.split("--", 1)
+        if study not in STUDIES:  # other records in the folder (ablations, diagnostics)
+            continue
         rec = json.loads(path.read_text())
         row = rows.setdefault(name, {})
         if study == "nanjing":
