@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterable
 from contextlib import ExitStack
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import rasterio
@@ -35,6 +36,9 @@ from shapely.geometry import Polygon, box
 from pipeline.errors import AlignmentError, SensorError
 from pipeline.grid import Grid
 from pipeline.io.tiles import CLOUD_PROBABILITY_MIN, SCL_CLOUD_CLASSES, BandRef, Tile
+
+if TYPE_CHECKING:
+    from pipeline.clouds import CloudMask
 
 BandArrays = dict[str, np.ndarray]
 
@@ -170,12 +174,18 @@ class TileReader:
     """Keeps a tile's datasets and WarpedVRTs on ``grid`` open across window reads.
 
     ``with TileReader(tile, grid, roles) as r: bands, valid = r.read(window, halo)``.
-    Not thread-safe: use one reader per thread.
+    Not thread-safe: use one reader per thread. ``clouds`` is a computed cloud mask on ``grid``
+    (:func:`pipeline.clouds.compute_cloud_mask`), applied like the tile's own cloud layer.
     """
 
-    def __init__(self, tile: Tile, grid: Grid, roles: Iterable[str] | None = None, use_cloud: bool = True) -> None:
+    def __init__(self, tile: Tile, grid: Grid, roles: Iterable[str] | None = None, use_cloud: bool = True,
+                 clouds: CloudMask | None = None) -> None:
         limit_gdal_cache()
+        if clouds is not None and clouds.grid != grid:
+            raise ValueError("a computed cloud mask must be on the reader's grid")
         self.tile, self.grid, self._use_cloud_arg = tile, grid, use_cloud
+        self.honours_clouds = use_cloud  # False: every cloud layer ignored on purpose
+        self.clouds = clouds if use_cloud else None
         self.roles = tuple(roles) if roles is not None else tuple(tile.bands)
         missing = [r for r in self.roles if r not in tile.bands]
         if missing:
@@ -185,10 +195,11 @@ class TileReader:
         self._datasets: dict[str, rasterio.DatasetReader] = {}
         self._vrts: dict[tuple, WarpedVRT] = {}
         self._samples: dict[int, tuple[BandArrays, np.ndarray]] = {}
+        self._cloud_samples: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def fork(self) -> TileReader:
         """An independent reader of the same tile, grid and roles, for another thread."""
-        return TileReader(self.tile, self.grid, self.roles, self._use_cloud_arg)
+        return TileReader(self.tile, self.grid, self.roles, self._use_cloud_arg, self.clouds)
 
     def __enter__(self) -> TileReader:
         self._stack = ExitStack()
@@ -227,14 +238,29 @@ class TileReader:
             data = vrt.read([r.index for r in refs], window=window)
             for role, ref, arr in zip(roles, refs, data):
                 out[role] = arr / np.float32(ref.scale) if ref.scale != 1 else arr
-        if self.use_cloud:
-            ref = self.tile.cloud
-            assert ref is not None
-            mask = cloudy(self._vrt(ref, grid, Resampling.nearest).read(ref.index, window=window), ref.kind)
+        mask = self._cloudy(grid, window)
+        if mask is not None:
             for arr in out.values():
                 arr[mask] = np.nan
         valid = np.logical_and.reduce([np.isfinite(a) for a in out.values()])
         return out, valid
+
+    def _cloudy(self, grid: Grid, window: Window | None = None) -> np.ndarray | None:
+        """Cloud mask of ``window`` of ``grid`` (the whole of it when None) from the tile's own
+        layer and the computed mask, or None when the reader applies neither."""
+        mask = None
+        if self.use_cloud:
+            ref = self.tile.cloud
+            assert ref is not None
+            mask = cloudy(self._vrt(ref, grid, Resampling.nearest).read(ref.index, window=window), ref.kind)
+        if self.clouds is not None:
+            if grid == self.grid:
+                win = window if window is not None else Window(0, 0, grid.width, grid.height)
+                computed = self.clouds.window(win)
+            else:
+                computed = self.clouds.on(grid)
+            mask = computed if mask is None else (mask | computed)
+        return mask
 
     def read(self, window: Window, halo: int = 0) -> tuple[BandArrays, np.ndarray]:
         """Bands on ``window`` of the grid grown by ``halo`` on each side; always shaped
@@ -257,25 +283,34 @@ class TileReader:
         """Decimated read of the whole grid (every f-th pixel, nearest) of at most ``max_pixels``."""
         if max_pixels not in self._samples:
             coarse = decimated_grid(self.grid, max_pixels)
-            bands, valid = self._read_grid_nearest(coarse)
-            self._samples[max_pixels] = (bands, valid)
+            bands, has_data, mask = self._read_grid_nearest(coarse)
+            self._samples[max_pixels] = (bands, has_data & ~mask)
+            self._cloud_samples[max_pixels] = (has_data, mask & has_data)
         bands, valid = self._samples[max_pixels]
         return {k: v.copy() for k, v in bands.items()}, valid.copy()
 
-    def _read_grid_nearest(self, coarse: Grid) -> tuple[BandArrays, np.ndarray]:
+    def sample_clouds(self, max_pixels: int = 1_000_000) -> tuple[np.ndarray, np.ndarray]:
+        """(has data, cloudy) on the :meth:`sample` grid: data whatever the clouds, and where
+        the reader's cloud layers mask it (for :func:`pipeline.clouds.cloud_loss`)."""
+        self.sample(max_pixels)
+        has_data, mask = self._cloud_samples[max_pixels]
+        return has_data.copy(), mask.copy()
+
+    def _read_grid_nearest(self, coarse: Grid) -> tuple[BandArrays, np.ndarray, np.ndarray]:
         # a coarse VRT with nearest resampling decimates instead of averaging the whole scene
         out: BandArrays = {}
         for role in self.roles:
             ref = self.tile.bands[role]
             arr = self._vrt(ref, coarse, Resampling.nearest).read(ref.index)
             out[role] = arr / np.float32(ref.scale) if ref.scale != 1 else arr
-        if self.use_cloud:
-            ref = self.tile.cloud
-            assert ref is not None
-            mask = cloudy(self._vrt(ref, coarse, Resampling.nearest).read(ref.index), ref.kind)
+        has_data = np.logical_and.reduce([np.isfinite(a) for a in out.values()])
+        mask = self._cloudy(coarse)
+        if mask is not None:
             for arr in out.values():
                 arr[mask] = np.nan
-        return out, np.logical_and.reduce([np.isfinite(a) for a in out.values()])
+        else:
+            mask = np.zeros(coarse.shape, bool)
+        return out, has_data, mask
 
 
 def decimated_grid(grid: Grid, max_pixels: int) -> Grid:

@@ -91,6 +91,7 @@ class RunReport:
     out_dir: str | None = None
     run_id: int | None = None
     leads: list[dict[str, Any]] = field(default_factory=list)
+    clouds: dict[str, Any] | None = None  # share/km2 of the overlap lost to clouds (pipeline.clouds)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, default=str)

@@ -143,6 +143,10 @@ def plan_pair(request: PairRequest) -> PairPlan:
         "zones_sha256": frame_digest(zones),
         "approvals_sha256": frame_digest(approvals),
     }
+    if any(t.cloud is None and t.cloud_bands for t in (before, after)):  # a computed cloud mask
+        from pipeline.clouds import DEFAULT_SETTINGS
+
+        parameters["clouds"] = DEFAULT_SETTINGS.describe(grid)
     analysis_key = ledger_pair_key(before_hash, after_hash, detector.name, detector.version,
                                    parameters)
     parameters["region"] = region_code(request)

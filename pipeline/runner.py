@@ -36,16 +36,21 @@ def analyse_pair(plan: PairPlan, workdir: Path, progress: Progress | None = None
     import time
 
     from pipeline.align import TileReader, check_pair_valid
+    from pipeline.clouds import cloud_loss, pair_masks
     from pipeline.detect import detect_pair
     from pipeline.screening import screen_patches
 
     t0, started_at = time.perf_counter(), datetime.now(UTC)
     workdir.mkdir(parents=True, exist_ok=True)
     cb = None if progress is None else (lambda done, total: progress("detect", done, total))
-    with TileReader(plan.before, plan.grid, plan.roles) as rb, \
-            TileReader(plan.after, plan.grid, plan.roles) as ra:
+    # Sentinel-2 L1C dates without a cloud layer get one (pipeline/clouds.py)
+    cloud_b, cloud_a = pair_masks(plan.before, plan.after, plan.grid, num_threads=plan.params.workers,
+                                  progress=progress)
+    with TileReader(plan.before, plan.grid, plan.roles, clouds=cloud_b) as rb, \
+            TileReader(plan.after, plan.grid, plan.roles, clouds=cloud_a) as ra:
         check_pair_valid(rb, ra, plan.grid)
         detection = detect_pair(rb, ra, plan.grid, plan.detector, workdir, plan.params, progress=cb)
+        detection.scene["clouds"] = cloud_loss(rb, ra, plan.grid, plan.params.sample_pixels)
     patches = detection.patches
     # the effective minimum mapping unit on this grid (a Landsat pixel alone is 900 m2)
     mmu_m2 = plan.params.mmu_pixels(plan.grid.pixel_area) * plan.grid.pixel_area
@@ -128,6 +133,7 @@ def _report(plan: PairPlan, analysis: Analysis | None, run_id: int | None, skipp
         pair_key=plan.pair_key, skipped=skipped, run_id=run_id,
         approved=0 if analysis is None else len(analysis.approved),
         patches=0 if analysis is None else len(analysis.detection.patches),
+        clouds=None if analysis is None else analysis.detection.scene.get("clouds"),
     )
 
 

@@ -75,6 +75,9 @@ def summary_markdown(report: Any, title: str, detector: str, threshold: float | 
         (t("run.detector", lang), f"`{detector}`"),
         (t("run.cut", lang), f"score > {cut}"),
     ]
+    clouds = getattr(report, "clouds", None)
+    if clouds:
+        facts.append((t("run.clouds", lang), clouds_cell(clouds, lang)))
     lines += [f"| {t('run.item', lang)} | {t('run.value', lang)} |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in facts]
     lines.append("")
@@ -88,6 +91,19 @@ def summary_markdown(report: Any, title: str, detector: str, threshold: float | 
     if base:
         lines.append(f"{t('run.web', lang)}: [{base}/]({base}/)")
     return "\n".join(lines) + "\n"
+
+
+def clouds_cell(clouds: dict[str, Any], lang: str | None = None) -> str:
+    """``9.5% (1.66 of 17.59 km2; before 4.1%, after 6.2%)``; a date not checked says so."""
+    def pct(d: dict[str, Any] | None) -> str:
+        share = (d or {}).get("share")
+        return t("run.clouds_unchecked", lang) if share is None else f"{100 * share:.1f}%"
+
+    union = clouds.get("union") or {}
+    km2 = union.get("km2")
+    return t("run.clouds_value", lang, union=pct(union), km2="?" if km2 is None else f"{km2:.2f}",
+             overlap=f"{clouds.get('overlap_km2', 0):.2f}", before=pct(clouds.get("before")),
+             after=pct(clouds.get("after")))
 
 
 def _code_link(code: str) -> str:

@@ -66,6 +66,9 @@ class SensorProfile:
         return low if low in self.bands else None
 
 
+S2_CLOUD_BANDS: tuple[str, ...] = ("B01", "B02", "B04", "B05", "B08", "B8A", "B09", "B10", "B11", "B12")
+"""The Sentinel-2 L1C bands the cloud model reads (:mod:`models.cloudmask`), in its order."""
+
 _S2_ORDER_13 = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12")
 
 PROFILES: dict[str, SensorProfile] = {
@@ -297,6 +300,23 @@ def band_indexes(
         source, f"{band_count}-band raster does not fit sensor {profile.name} "
         f"(expects {' or '.join(map(str, counts))} bands; cannot find {', '.join(missing)})",
     )
+
+
+def cloud_band_indexes(profile: SensorProfile, band_count: int,
+                       descriptions: Sequence[str | None] = ()) -> dict[str, int] | None:
+    """Band id -> 1-based index of every :data:`S2_CLOUD_BANDS` band in a multi-band Sentinel-2
+    file (by descriptions naming them, else the profile's band order for this count), or None
+    when any is missing (a 12-band L2A stack has no B10)."""
+    if profile.name != "sentinel2":
+        return None
+    ids = _ids_from_descriptions(descriptions, band_count) if descriptions else []
+    wanted = [band_key(b) for b in S2_CLOUD_BANDS]
+    if all(k in ids for k in wanted):
+        return {b: ids.index(k) + 1 for b, k in zip(S2_CLOUD_BANDS, wanted)}
+    order = [band_key(b) for b in profile.stacks.get(band_count, ())]
+    if all(k in order for k in wanted) and not any(ids):
+        return {b: order.index(k) + 1 for b, k in zip(S2_CLOUD_BANDS, wanted)}
+    return None
 
 
 def _refine_by_wavelength(

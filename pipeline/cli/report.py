@@ -11,6 +11,8 @@ from rich.table import Table
 def print_report(reports: Sequence[Any], console: Console | None = None) -> None:
     import sys
 
+    from pipeline.clouds import summary_line
+
     # Off a terminal (pipes, logs, CI) rich would wrap at 80 columns and cut lead codes.
     console = console or Console(width=None if sys.stdout.isatty() else 200)
     for rep in reports:
@@ -31,5 +33,8 @@ def print_report(reports: Sequence[Any], console: Console | None = None) -> None
                               f"{lead.get('centroid_lon', 0):.5f}",
                               f"{lead.get('centroid_lat', 0):.5f}")
             console.print(table)
+        clouds = summary_line(getattr(rep, "clouds", None))
+        if clouds:
+            console.print(clouds, markup=False)
         if rep.out_dir:
             console.print(f"outputs: {rep.out_dir}")

@@ -24,7 +24,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -39,7 +39,15 @@ from rasterio.windows import Window
 from pipeline.errors import ConfigError, SensorError, TileError
 from pipeline.grid import Grid
 from pipeline.io.dates import date_from_metadata, date_from_name
-from pipeline.sensors import SensorProfile, band_indexes, get_profile, guess_sensor
+from pipeline.sensors import (
+    S2_CLOUD_BANDS,
+    SensorProfile,
+    band_indexes,
+    band_key,
+    cloud_band_indexes,
+    get_profile,
+    guess_sensor,
+)
 
 CLOUD_PROBABILITY_MIN = 40
 SCL_CLOUD_CLASSES = (3, 8, 9, 10)
@@ -78,6 +86,10 @@ class Tile:
     date_source: str = "argument"
     profile: SensorProfile | None = None  # the full profile named by ``sensor``
     own_date: date | None = None  # the tile's own date (metadata, name), even when overridden
+    # Sentinel-2 L1C without a cloud layer of its own: the cloud model's bands (id -> ref), in
+    # ``files`` too; empty otherwise, ``cloud_note`` then says why (pipeline.clouds)
+    cloud_bands: Mapping[str, BandRef] = field(default_factory=dict)
+    cloud_note: str = ""
 
     def __post_init__(self) -> None:
         if self.profile is None:
@@ -260,7 +272,15 @@ def _open_file(p: Path, profile: SensorProfile | None) -> dict:
         local = band_indexes(profile, len(spectral), [descs[i - 1] for i in spectral], wls, source=str(p))
         bands = {role: _band_ref(p, ds, spectral[i - 1], "reflectance", profile) for role, i in local.items()}
         cloud = _band_ref(p, ds, cloud_idx[0], cloud_kind(descs[cloud_idx[0] - 1]) or "cloud_mask", profile) if cloud_idx else None
+        cloud_bands: dict[str, BandRef] = {}
+        cloud_note = ""
+        if cloud is None:
+            found = cloud_band_indexes(profile, len(spectral), [descs[i - 1] for i in spectral])
+            cloud_bands = {b: _band_ref(p, ds, spectral[i - 1], "reflectance", profile)
+                           for b, i in (found or {}).items()}
+            cloud_note = "" if found else _no_cloud_bands_note(profile, f"a {len(spectral)}-band file")
         used = {b.index for b in bands.values()} | ({cloud.index} if cloud else set())
+        used |= {b.index for b in cloud_bands.values()}
         _check_decodes(p, ds, sorted(used))
         meta, tiff = _metadata_dates(ds)
         files = _files_of(ds)
@@ -269,8 +289,35 @@ def _open_file(p: Path, profile: SensorProfile | None) -> dict:
     if cloud is None:
         cloud, extra = _sidecar_cloud(p, profile)
         files += extra
-    parts.update(cloud=cloud, files=tuple(files), guessed_date=_pick_date(meta, names, tiff))
+    if cloud is not None:
+        cloud_bands, cloud_note = {}, ""
+    parts.update(cloud=cloud, files=tuple(files), guessed_date=_pick_date(meta, names, tiff),
+                 cloud_bands=cloud_bands, cloud_note=cloud_note)
     return parts
+
+
+def _no_cloud_bands_note(profile: SensorProfile, what: str, missing: list[str] | None = None) -> str:
+    """Why a tile without a cloud layer gets no computed one (shown in the run's summary)."""
+    if profile.name != "sentinel2":
+        return f"no cloud layer; masks are computed for Sentinel-2 L1C only (sensor {profile.name})"
+    lacking = ", ".join(missing) if missing else "some of " + ", ".join(S2_CLOUD_BANDS)
+    hint = " (an L2A product: give its SCL file)" if missing is None or "B10" in missing else ""
+    return f"no cloud layer, and {what} lacks {lacking} that the L1C cloud model needs{hint}"
+
+
+def _folder_cloud_bands(files: list[Path], profile: SensorProfile) -> tuple[dict[str, Path], str]:
+    """The cloud model's band files of a Sentinel-2 folder, or ({}, why not)."""
+    if profile.name != "sentinel2":
+        return {}, _no_cloud_bands_note(profile, "the folder")
+    by_key: dict[str, Path] = {}
+    for f in files:
+        token = _band_token(f.stem, profile)
+        if token and not cloud_kind(f.stem):
+            by_key.setdefault(band_key(token), f)
+    missing = [b for b in S2_CLOUD_BANDS if band_key(b) not in by_key]
+    if missing:
+        return {}, _no_cloud_bands_note(profile, "the folder", missing)
+    return {b: by_key[band_key(b)] for b in S2_CLOUD_BANDS}, ""
 
 
 def _sidecar_cloud(p: Path, profile: SensorProfile) -> tuple[BandRef | None, list[Path]]:
@@ -341,9 +388,21 @@ def _open_folder(p: Path, profile: SensorProfile | None) -> dict:
             _check_decodes(f, ds, [1])
             cloud = _band_ref(f, ds, 1, cloud_kind(f.stem) or "cloud_mask", profile)
             all_files += _files_of(ds)
+    cloud_bands: dict[str, BandRef] = {}
+    cloud_note = ""
+    if cloud is None:
+        model_files, cloud_note = _folder_cloud_bands(files, profile)
+        for band, f in model_files.items():
+            with _open_ds(f) as ds:
+                if f not in all_files:
+                    _check_georef(f, ds)
+                    _check_decodes(f, ds, [1])
+                    all_files += _files_of(ds)
+                cloud_bands[band] = _band_ref(f, ds, 1, "reflectance", profile)
     assert finest is not None
     return dict(sensor=profile.name, profile=profile, bands=bands, cloud=cloud, files=tuple(all_files),
-                guessed_date=_pick_date(meta, [*names, p.name], tiff), **finest[2])
+                guessed_date=_pick_date(meta, [*names, p.name], tiff), cloud_bands=cloud_bands,
+                cloud_note=cloud_note, **finest[2])
 
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
