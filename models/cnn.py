@@ -1,12 +1,13 @@
 """The convolutional detector: a small Siamese network run through onnxruntime.
 
 Architecture (trained by ``landpatrol train cnn``, lab/cnn_train.py; PyTorch only there): each
-date passes through the same encoder of 3x3 convolutions with dilations 1, 2 and 4 (shared
-weights, no pooling), the absolute difference of the two feature maps goes through a 3x3 and a
-1x1 convolution to one logit per pixel (FC-Siam-diff's difference skip, without its
-down-sampling, so the network is exactly translation-equivariant). Its receptive field has a
-radius of :data:`RECEPTIVE_RADIUS` px; with that halo a window's result does not depend on the
-window (every output pixel sees only real context), see ``tests/test_cnn.py``.
+date passes through the same encoder of 3x3 convolutions with growing dilations (v1: 1, 2, 4;
+v2: 1, 2, 4, 8; shared weights, no pooling), the absolute difference of the two feature maps
+goes through a 3x3 and a 1x1 convolution to one logit per pixel (FC-Siam-diff's difference
+skip, without its down-sampling, so the network is exactly translation-equivariant). Its
+receptive field has a radius of ``sum(dilations) + 1`` px (:func:`receptive_radius`, recorded in
+the sidecar); with that halo a window's result does not depend on the window (every output
+pixel sees only real context), see ``tests/test_cnn.py``.
 
 Input: per date and band, the reflectance robustly standardised over the scene
 (``(x - median) / IQR`` from ``fit_scene``'s sample), so a gain or offset between the dates
@@ -34,8 +35,15 @@ from pipeline.errors import ModelError
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_VERSION = "v1"
-DILATIONS = (1, 2, 4)
-RECEPTIVE_RADIUS = sum(DILATIONS) + 1  # encoder + the 3x3 head
+DILATIONS = (1, 2, 4)  # v1's encoder
+
+
+def receptive_radius(dilations: Sequence[int]) -> int:
+    """The network's receptive radius in px: the encoder's dilated 3x3 convolutions + the 3x3 head."""
+    return int(sum(dilations)) + 1
+
+
+RECEPTIVE_RADIUS = receptive_radius(DILATIONS)
 
 
 def robust_stats(stack: BandStack, valid: np.ndarray, roles: Sequence[str]) -> dict[str, list[float]]:
@@ -71,25 +79,29 @@ class CNNDetector:
     name = "cnn"
     required_roles = frozenset(BAND_SETS["rgb"])
     threshold = 0.5
-    halo = RECEPTIVE_RADIUS
     thread_safe = True  # onnxruntime's InferenceSession.run may be called from several threads
 
-    def __init__(self, version: str = DEFAULT_VERSION, artifacts: Path = ARTIFACTS,
-                 sessions: Mapping[str, tuple[Any, float]] | None = None) -> None:
-        self.version = version
+    def __init__(self, version: str | None = None, artifacts: Path = ARTIFACTS,
+                 sessions: Mapping[str, tuple[Any, float]] | None = None, halo: int = RECEPTIVE_RADIUS) -> None:
+        self.version = version or DEFAULT_VERSION
         self._cva = CVADetector()
-        self._sessions = dict(sessions) if sessions is not None else self._load(artifacts, version)
+        self.halo = halo
+        if sessions is not None:
+            self._sessions = dict(sessions)
+        else:
+            self._sessions, self.halo = self._load(artifacts, self.version)
 
     @staticmethod
-    def _load(artifacts: Path, version: str) -> dict[str, tuple[Any, float]]:
+    def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int]:
         import onnxruntime as ort
 
         sidecar = artifacts / f"cnn-{version}.json"
         if not sidecar.is_file():
             raise ModelError(f"{sidecar}: model sidecar missing (run `landpatrol train cnn`)")
         meta = json.loads(sidecar.read_text())
-        if meta.get("receptive_radius") != RECEPTIVE_RADIUS:
-            raise ModelError(f"{sidecar}: receptive radius {meta.get('receptive_radius')} != {RECEPTIVE_RADIUS}")
+        radius = meta.get("receptive_radius")
+        if not isinstance(radius, int) or radius != receptive_radius(meta.get("dilations", ())):
+            raise ModelError(f"{sidecar}: receptive radius {radius} does not match dilations {meta.get('dilations')}")
         out = {}
         for band_set, info in meta["band_sets"].items():
             opts = ort.SessionOptions()
@@ -97,7 +109,7 @@ class CNNDetector:
             opts.inter_op_num_threads = 1
             sess = ort.InferenceSession(str(artifacts / info["model"]), opts, providers=["CPUExecutionProvider"])
             out[band_set] = (sess, float(info["cut"]))
-        return out
+        return out, radius
 
     def band_set(self, roles: set[str]) -> str:
         wanted = band_set_for(roles)

@@ -193,10 +193,12 @@ def cv_ensemble_cmd(
 def cnn_cmd(
     data: Path = DataOpt,
     out: Path = typer.Option(Path("models/artifacts"), "--out", help="Where the ONNX files and sidecar go."),
-    version: str = typer.Option("v1", "--version", help="Artifact version (file names cnn-<version>*)."),
-    steps: int = typer.Option(1200, "--steps", help="Training steps per band set (batch 16, 40 px patches)."),
+    version: str = typer.Option("v2", "--version", help="Artifact version (file names cnn-<version>*); v1 and v2 "
+                                "train their recorded configuration, any other name the latest one."),
+    steps: int | None = typer.Option(None, "--steps", help="Training steps per band set (default: the version's)."),
     cities: str = typer.Option("abudhabi,bercy,bordeaux,hongkong,nantes,paris", "--cities",
                                help="OSCD cities to train on (the rest stay unseen)."),
+    band_sets: str = typer.Option("full,rgb", "--band-sets", help="Which networks to train (full, rgb or both)."),
 ) -> None:
     """Train the Siamese CNN (full: OSCD; rgb: OSCD + aerial) on the CPU, seeded, and export it to ONNX.
     Needs the training extra: pip install -e '.[train]'."""
@@ -208,10 +210,16 @@ def cnn_cmd(
         import torch  # noqa: F401
     except ModuleNotFoundError as exc:
         raise ConfigError("landpatrol train cnn", "needs PyTorch: pip install -e '.[train]'") from exc
-    if steps < 1:
+    if steps is not None and steps < 1:
         raise ConfigError("--steps", f"expected a positive number of steps, got {steps}")
+    chosen = [b.strip() for b in band_sets.split(",") if b.strip()]
+    if not chosen or set(chosen) - {"full", "rgb"}:
+        raise ConfigError("--band-sets", f"expected full, rgb or full,rgb, got {band_sets!r}")
     mod = lab("cnn_train")
     _check_data(data)
-    cfg = dataclasses.replace(mod.CNNConfig(), steps=steps)
+    cfg = mod.CONFIGS.get(version, mod.CONFIGS[mod.LATEST])
+    if steps is not None:
+        cfg = dataclasses.replace(cfg, steps=steps)
     names = [c.strip() for c in cities.split(",") if c.strip()]
-    typer.echo(str(mod.train_shipped(data, out, version, cfg, lab("gbm_train").default_say, names)))
+    typer.echo(str(mod.train_shipped(data, out, version, cfg, lab("gbm_train").default_say, names,
+                                     band_sets=chosen)))
