@@ -185,6 +185,7 @@ def train(images: Sequence[Prepared], band_set: str, cfg: CNNConfig, seed: int =
     rng = np.random.default_rng(seed)
     bands = len(BAND_SETS[band_set])
     net = build_net(bands, cfg.width, cfg.dilations)
+    sched: torch.optim.lr_scheduler.LRScheduler
     if cfg.loss == "bce-weighted":
         pos = sum(int(im.label[im.valid].sum()) for im in images)
         tot = sum(int(im.valid.sum()) for im in images)

@@ -6,6 +6,9 @@ cuts have no parameter; cva's fixed cut held out comes from ``landpatrol train c
     python -m lab.cuts_study --detectors cva,irmad --out lab/results/v4-cuts
     python -m lab.cuts_study --detectors gbm,ensemble --studies oscd-new3,nanjing,samples --out lab/results/v4-cuts
     python -m lab.cuts_study --detectors cva+gate,irmad+gate --cuts fixed,ki --studies nanjing,oscd --out lab/results/v4-gate
+    python -m lab.cuts_study --detectors cnn --cnn-version v2 --cuts fixed,otsu --out lab/results/cnn-v2
+
+``--cnn-version`` / ``--cnn-artifacts`` choose which trained `cnn` the name ``cnn`` loads.
 """
 from __future__ import annotations
 
@@ -59,7 +62,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cuts", default=",".join(("fixed", *METHODS)))
     ap.add_argument("--studies", default="oscd,aerial,nanjing,samples")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--cnn-version", default=None, help="the cnn version `cnn` loads (default: the shipped one)")
+    ap.add_argument("--cnn-artifacts", type=Path, default=None, help="where that version's files are")
     args = ap.parse_args(argv)
+    if args.cnn_version or args.cnn_artifacts:
+        import models.cnn
+
+        models.cnn.DEFAULT_VERSION = args.cnn_version or models.cnn.DEFAULT_VERSION
+        models.cnn.ARTIFACTS = args.cnn_artifacts or models.cnn.ARTIFACTS
     args.out.mkdir(parents=True, exist_ok=True)
     for study in args.studies.split(","):
         for det in args.detectors.split(","):

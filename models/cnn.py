@@ -81,7 +81,7 @@ class CNNDetector:
     threshold = 0.5
     thread_safe = True  # onnxruntime's InferenceSession.run may be called from several threads
 
-    def __init__(self, version: str | None = None, artifacts: Path = ARTIFACTS,
+    def __init__(self, version: str | None = None, artifacts: Path | None = None,
                  sessions: Mapping[str, tuple[Any, float]] | None = None, halo: int = RECEPTIVE_RADIUS) -> None:
         self.version = version or DEFAULT_VERSION
         self._cva = CVADetector()
@@ -89,7 +89,7 @@ class CNNDetector:
         if sessions is not None:
             self._sessions = dict(sessions)
         else:
-            self._sessions, self.halo = self._load(artifacts, self.version)
+            self._sessions, self.halo = self._load(artifacts or ARTIFACTS, self.version)
 
     @staticmethod
     def _load(artifacts: Path, version: str) -> tuple[dict[str, tuple[Any, float]], int]:
