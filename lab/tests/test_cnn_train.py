@@ -72,3 +72,22 @@ def test_train_cnn_refuses_bad_options_before_writing(args: list[str], named: st
     res = CliRunner().invoke(app, ["train", "cnn", "--data", str(tmp_path), "--out", str(out), *args])
     assert isinstance(res.exception, ConfigError) and res.exception.exit_code == 2
     assert named in str(res.exception) and not out.exists()
+
+
+def test_v2_candidate_artifact_loads_small_and_window_invariant() -> None:
+    """cnn v2 (rejected, kept in lab/artifacts so its record can be re-run) at its radius of 16 px."""
+    import json
+    from pathlib import Path
+
+    from models.cnn import CNNDetector, receptive_radius
+    from tests.test_cnn import assert_tiling_invariant
+    from tests.test_gbm import assert_window_invariant
+
+    art = Path(__file__).resolve().parents[1] / "artifacts"
+    meta = json.loads((art / "cnn-v2.json").read_text())
+    assert meta["dilations"] == list(CONFIGS["v2"].dilations) and meta["config"]["steps"] == CONFIGS["v2"].steps
+    det = CNNDetector(version="v2", artifacts=art)
+    assert det.halo == receptive_radius(CONFIGS["v2"].dilations) == 16
+    assert all((art / i["model"]).stat().st_size < 3_000_000 for i in meta["band_sets"].values())
+    assert_window_invariant(det)
+    assert_tiling_invariant(det)
