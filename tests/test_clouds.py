@@ -309,3 +309,16 @@ def test_slovenia_cloudy_scene_mask_agrees_with_the_sentinel_hub_probability(sha
     truth = clp[:grid.height, :grid.width] >= 0.4
     assert truth.mean() > 0.5 and cloudy[truth].mean() > 0.95
     assert clear.mean() < 0.05
+
+
+def test_a_broken_cloud_band_is_refused_in_one_line_naming_it(tmp_path: Path) -> None:
+    """A cloud-model band that cannot be read stops the run before anything is written, like any
+    band: B10 is not a raster at all."""
+    from pipeline.errors import TileError
+
+    folder = s2_folder(tmp_path / "l1c", "T50RPV_20210905T031539")
+    b10 = folder / "T50RPV_20210905T031539_B10.tif"
+    b10.write_bytes(b"not a tiff at all" * 10)
+    with pytest.raises(TileError) as err:
+        open_tile(folder)
+    assert err.value.source == str(b10) and "\n" not in str(err.value)
