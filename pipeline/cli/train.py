@@ -193,8 +193,8 @@ def cv_ensemble_cmd(
 def cnn_cmd(
     data: Path = DataOpt,
     out: Path = typer.Option(Path("models/artifacts"), "--out", help="Where the ONNX files and sidecar go."),
-    version: str = typer.Option("v2", "--version", help="Artifact version (file names cnn-<version>*); v1 and v2 "
-                                "train their recorded configuration, any other name the latest one."),
+    version: str = typer.Option("v1", "--version", help="Artifact version (file names cnn-<version>*; v1 is the "
+                                "shipped one); v1 and v2 train their recorded configuration, any other name the latest."),
     steps: int | None = typer.Option(None, "--steps", help="Training steps per band set (default: the version's)."),
     cities: str = typer.Option("abudhabi,bercy,bordeaux,hongkong,nantes,paris", "--cities",
                                help="OSCD cities to train on (the rest stay unseen)."),
