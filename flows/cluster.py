@@ -8,7 +8,7 @@ gives it (the same leads, codes and sightings), whatever the number of workers.
 The cluster is a ``distributed.LocalCluster`` on this machine (``workers`` processes, one pair
 at a time each) unless ``dask`` names the address of a running scheduler (``tcp://host:8786``:
 ``dask scheduler`` plus ``dask worker`` by hand, dask-jobqueue on PBS/Slurm, dask-kubernetes).
-Workers need the project installed and the tiles, zones and ``LANDPATROL_CACHE`` on paths they
+Workers need the project installed and the tiles, zones and ``LANDPATROL_CACHE_DIR`` on paths they
 can read at the same names (a shared file system); see ``docs/cluster.md``.
 """
 from __future__ import annotations

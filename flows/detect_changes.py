@@ -47,8 +47,7 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
 def cache_dir() -> Path:
     from pipeline import settings
 
-    env = settings.load()
-    return env.flow_cache or env.cache_root
+    return settings.load().cache_root
 
 
 def _analysis_key(context: Any, parameters: dict[str, Any]) -> str:

@@ -26,12 +26,11 @@ import numpy as np
 from pipeline import settings
 
 BACKEND_ENV = settings.GBM_BACKEND_ENV
-CACHE_ENV = settings.MODEL_CACHE_ENV
+CACHE_ENV = settings.CACHE_DIR_ENV
 
 
 def cache_dir() -> Path:
-    env = settings.load()
-    return env.model_cache or env.cache_root
+    return settings.load().cache_root
 
 
 class CompiledForest:

@@ -12,7 +12,6 @@ the source or the grid. ``valid`` is True where every requested role is finite.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
 from contextlib import ExitStack
 from types import TracebackType
@@ -33,6 +32,7 @@ from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 from shapely.geometry import Polygon, box
 
+from pipeline import settings
 from pipeline.errors import AlignmentError, SensorError
 from pipeline.grid import Grid
 from pipeline.io.tiles import CLOUD_PROBABILITY_MIN, SCL_CLOUD_CLASSES, BandRef, Tile
@@ -150,7 +150,7 @@ def cloudy(values: np.ndarray, kind: str) -> np.ndarray:
         return values > 0
 
 
-GDAL_CACHE_MB = 256
+GDAL_CACHE_MB = settings.DEFAULT_GDAL_CACHE_MB
 """GDAL's block cache for landpatrol's reads (GDAL's own default is 5 % of the machine's memory,
 over 1 GB on a 24 GB machine: most of a run's peak memory). Windows are read once, in order,
 so a larger cache buys nothing. ``$GDAL_CACHEMAX`` (GDAL's own setting) or
@@ -161,11 +161,14 @@ _cache_set = False
 def limit_gdal_cache() -> None:
     """Set GDAL's block cache to :data:`GDAL_CACHE_MB` once per process (unless overridden)."""
     global _cache_set
-    if _cache_set or os.environ.get("GDAL_CACHEMAX"):
+    if _cache_set:
+        return
+    env = settings.load()
+    if env.gdal_cachemax:
         return
     from rasterio.env import set_gdal_config
 
-    mb = int(os.environ.get("LANDPATROL_GDAL_CACHE_MB") or GDAL_CACHE_MB)
+    mb = env.gdal_cache_mb
     set_gdal_config("GDAL_CACHEMAX", mb * 2**20)
     _cache_set = True
 

@@ -3,10 +3,15 @@
 :func:`load` reads the environment once into a :class:`Settings`; modules call it where they
 need a value (so a changed environment, e.g. in tests, takes effect on the next call) and never
 read ``os.environ`` themselves. The names are listed in README.md ("Settings").
+
+Two exceptions, both documented there: ``GDAL_CACHEMAX`` is GDAL's own variable (read here
+only to leave GDAL's cache alone when it is set), and ``landpatrol monitor`` sets defaults
+for three ``PREFECT_*`` variables before Prefect reads them (``pipeline/cli/monitor.py``).
 """
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +19,8 @@ from pathlib import Path
 LEDGER_ENV = "LANDPATROL_LEDGER"
 HOLIDAYS_ENV = "LANDPATROL_HOLIDAYS"
 WEB_SECRET_ENV = "LANDPATROL_WEB_SECRET"
-FLOW_CACHE_ENV = "LANDPATROL_CACHE"
-MODEL_CACHE_ENV = "LANDPATROL_CACHE_DIR"
+CACHE_DIR_ENV = "LANDPATROL_CACHE_DIR"
+OLD_CACHE_ENV = "LANDPATROL_CACHE"  #: the analysis cache's former name, still accepted (warned)
 GBM_BACKEND_ENV = "LANDPATROL_GBM_BACKEND"
 LEDGER_KEY_ENV = "LANDPATROL_LEDGER_KEY"
 LEDGER_KEY_FILE_ENV = "LANDPATROL_LEDGER_KEY_FILE"
@@ -24,8 +29,16 @@ WEB_TRUST_PROXY_ENV = "LANDPATROL_WEB_TRUST_PROXY"
 WEB_MAX_UPLOAD_MB_ENV = "LANDPATROL_WEB_MAX_UPLOAD_MB"
 WEB_URL_ENV = "LANDPATROL_WEB_URL"
 LANG_ENV = "LANDPATROL_LANG"
+BASEMAP_ENV = "LANDPATROL_BASEMAP_URL"
+GDAL_CACHE_MB_ENV = "LANDPATROL_GDAL_CACHE_MB"
+GDAL_CACHEMAX_ENV = "GDAL_CACHEMAX"
 
 DEFAULT_MAX_UPLOAD_MB = 15.0
+DEFAULT_GDAL_CACHE_MB = 256
+
+
+class SettingDeprecated(FutureWarning):
+    """A setting's old name was used (shown to users, unlike a DeprecationWarning)."""
 
 
 def _flag(value: str | None) -> bool:
@@ -46,8 +59,7 @@ class Settings:
     ledger_url: str | None = None        #: LANDPATROL_LEDGER: default ledger URL of the CLI
     holidays: str = ""                   #: LANDPATROL_HOLIDAYS: holiday file or dates
     web_secret: str | None = None        #: LANDPATROL_WEB_SECRET: signs web tokens and cookies
-    flow_cache: Path | None = None       #: LANDPATROL_CACHE: Prefect analysis cache folder
-    model_cache: Path | None = None      #: LANDPATROL_CACHE_DIR: compiled-model cache folder
+    cache_dir: Path | None = None        #: LANDPATROL_CACHE_DIR: analysis + compiled-model cache
     gbm_backend: str = ""                #: LANDPATROL_GBM_BACKEND: "lightgbm" skips compiling
     ledger_key: str | None = None        #: LANDPATROL_LEDGER_KEY: the event chain's HMAC key
     ledger_key_file: Path | None = None  #: LANDPATROL_LEDGER_KEY_FILE: where the key file lives
@@ -57,11 +69,15 @@ class Settings:
     web_max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB  #: LANDPATROL_WEB_MAX_UPLOAD_MB
     web_url: str = ""                    #: LANDPATROL_WEB_URL: the web app's address, for links
     lang: str = ""                       #: LANDPATROL_LANG: zh or en
+    basemap_url: str = ""                #: LANDPATROL_BASEMAP_URL: intranet XYZ basemap template
+    gdal_cache_mb: int = DEFAULT_GDAL_CACHE_MB  #: LANDPATROL_GDAL_CACHE_MB: GDAL block cache
+    gdal_cachemax: str = ""              #: GDAL_CACHEMAX (GDAL's own): set, landpatrol leaves it
 
     @property
     def cache_root(self) -> Path:
-        """The default cache folder, ``~/.cache/landpatrol``."""
-        return Path.home() / ".cache" / "landpatrol"
+        """The cache folder: ``$LANDPATROL_CACHE_DIR``, else ``~/.cache/landpatrol``. Analyses
+        go in ``<root>/<analysis key>``, compiled models in ``<root>/compiled``."""
+        return self.cache_dir or Path.home() / ".cache" / "landpatrol"
 
     @property
     def key_file(self) -> Path:
@@ -81,13 +97,20 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         value = text(name)
         return Path(value) if value else None
 
+    def cache() -> Path | None:
+        new, old = path(CACHE_DIR_ENV), path(OLD_CACHE_ENV)
+        if old is not None and old != new:
+            what = "ignored" if new is not None else "still used"
+            warnings.warn(f"{OLD_CACHE_ENV} is deprecated ({what}): set {CACHE_DIR_ENV}, the one cache "
+                          "folder of analyses and compiled models", SettingDeprecated, stacklevel=3)
+        return new or old
+
     xdg = path("XDG_CONFIG_HOME")
     return Settings(
         ledger_url=text(LEDGER_ENV),
         holidays=env.get(HOLIDAYS_ENV, "").strip(),
         web_secret=text(WEB_SECRET_ENV),
-        flow_cache=path(FLOW_CACHE_ENV),
-        model_cache=path(MODEL_CACHE_ENV),
+        cache_dir=cache(),
         gbm_backend=env.get(GBM_BACKEND_ENV, "").strip().lower(),
         ledger_key=text(LEDGER_KEY_ENV),
         ledger_key_file=path(LEDGER_KEY_FILE_ENV),
@@ -97,4 +120,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         web_max_upload_mb=_number(env.get(WEB_MAX_UPLOAD_MB_ENV), DEFAULT_MAX_UPLOAD_MB),
         web_url=env.get(WEB_URL_ENV, ""),
         lang=env.get(LANG_ENV, ""),
+        basemap_url=env.get(BASEMAP_ENV, "").strip(),
+        gdal_cache_mb=int(_number(env.get(GDAL_CACHE_MB_ENV), DEFAULT_GDAL_CACHE_MB)),
+        gdal_cachemax=env.get(GDAL_CACHEMAX_ENV, "").strip(),
     )

@@ -92,7 +92,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     home = tmp_path_factory.mktemp("prefect-home")
     os.environ["PREFECT_HOME"] = str(home)
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    os.environ["LANDPATROL_CACHE"] = str(home / "cache")
+    os.environ["LANDPATROL_CACHE_DIR"] = str(home / "cache")
     from prefect.testing.utilities import prefect_test_harness
 
     # a busy machine takes minutes to start the temporary server

@@ -23,7 +23,7 @@ def prefect_server(home: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """``(api_url, env)``: the server's API and an environment for processes that report to it."""
     port = free_port()
     env = dict(os.environ, PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_UI_ENABLED="false", LANDPATROL_CACHE=str(home / "cache"))
+               PREFECT_UI_ENABLED="false", LANDPATROL_CACHE_DIR=str(home / "cache"))
     env.pop("PREFECT_API_URL", None)
     prefect = Path(sys.executable).with_name("prefect")
     server = subprocess.Popen([str(prefect), "server", "start", "--host", "127.0.0.1", "--port",

@@ -9,7 +9,6 @@ and the server never fetches from outside.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,18 @@ from fastapi import APIRouter, Depends
 from shapely.geometry import mapping, shape
 from shapely.ops import unary_union
 
+from pipeline import settings as settings_module
 from pipeline.web.deps import Settings, page_user, settings
 from pipeline.web.users import User
 
 router = APIRouter(include_in_schema=False)
-BASEMAP_ENV = "LANDPATROL_BASEMAP_URL"
+BASEMAP_ENV = settings_module.BASEMAP_ENV
 OUTLINES = ("zones", "approvals")
 
 
 def basemap_url(configured: str | None = None) -> str | None:
     """The intranet basemap's XYZ URL template, if one is configured; ``None`` otherwise."""
-    url = (configured or os.environ.get(BASEMAP_ENV) or "").strip()
+    url = (configured or settings_module.load().basemap_url or "").strip()
     return url if url.startswith(("http://", "https://", "/")) and "{z}" in url else None
 
 
