@@ -56,13 +56,45 @@ def test_non_utf8_file_name_is_refused_before_any_write(scene, tmp_path):
     ["leads", "export", "--output", "{tmp}/leads.geojson"], ["leads", "list"],
     ["ledger", "list"], ["ledger", "verify"], ["ledger", "history", "X-2024-0001"],
     ["ledger", "stats", "--from", "2024-01-01", "--to", "2024-12-31"], ["serve"],
+    ["review", "reconcile", "--batch", "2024-1"], ["review", "overdue", "--batch", "2024-1"],
+    ["review", "evidence", "320115202400001", "--by", "zhang", "--set", "judgment=伪变化"],
+    ["review", "export", "--batch", "2024-1", "--output", "{tmp}/leads.geojson"],
+    ["review", "dossier", "320115202400001", "--output", "{tmp}/d.pdf"],
+    ["review", "dossiers", "--batch", "2024-1", "--output", "{tmp}/d"],
 ])
-def test_read_only_commands_refuse_a_missing_ledger(tmp_path, command):
+def test_commands_refuse_a_missing_ledger(tmp_path, command):
+    """A mistyped ledger path is bad input: one line naming it, exit 2, no empty ledger made."""
     typo = tmp_path / "ledgr.sqlite"
     args = [a.replace("{tmp}", str(tmp_path)) for a in command]
     proc = landpatrol(*args, "--ledger", f"sqlite:///{typo}")
-    _one_line(proc, 3, "no ledger at", str(typo))
-    assert not typo.exists() and not (tmp_path / "leads.geojson").exists()
+    _one_line(proc, 2, "no ledger at", str(typo))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_users_add_refuses_a_missing_ledger(tmp_path):
+    typo = tmp_path / "ledgr.sqlite"
+    proc = subprocess.run([*LANDPATROL, "users", "add", "wang", "--role", "analyst", "--password-stdin",
+                           "--ledger", f"sqlite:///{typo}"], input="a-long-password\n",
+                          capture_output=True, text=True, timeout=300)
+    _one_line(proc, 2, "no ledger at", str(typo))
+    assert not typo.exists()
+
+
+def test_review_import_starts_a_ledger_but_not_for_a_refused_file(tmp_path):
+    from tests.review_fixtures import standard_batch
+
+    new = tmp_path / "new.sqlite"
+    bad = tmp_path / "issued.csv"
+    bad.write_text("no,columns,here\n1,2,3\n", encoding="utf-8")
+    args = ["--batch", "2024-1", "--issued-on", "2024-06-14", "--ledger", f"sqlite:///{new}"]
+    _one_line(landpatrol("review", "import", bad, *args), 2, str(bad))
+    assert not new.exists()
+    batch = standard_batch(tmp_path)
+    _one_line(landpatrol("review", "import", batch, *args), 2, "give --region")  # refused in the ledger
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("new")) == []
+    proc = landpatrol("review", "import", batch, *args, "--region", "NJ")
+    assert proc.returncode == 0, proc.stderr
+    assert new.exists() and "opened new leads" in proc.stdout
 
 
 def test_foreign_sqlite_file_is_not_a_ledger(scene, tmp_path):

@@ -25,10 +25,21 @@ BatchOpt = typer.Option(..., "--batch", help="The batch's name, e.g. 2024-1.")
 ByOpt = typer.Option("review", "--by", help="Who imports (recorded in the events).")
 
 
-def _open(url: str | None) -> Any:
+def _open(url: str | None, *, create: bool = False) -> Any:
+    """The ledger at ``url``; only ``review import`` (a county's first batch may start its
+    ledger) creates one, the other commands refuse a missing ledger (a mistyped path)."""
     from pipeline.ledger import Ledger
 
-    return Ledger.open(url or default_ledger_url())
+    return Ledger.open(url or default_ledger_url(), create=create)
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` would create, ``None`` if it exists (or is not a SQLite file)."""
+    from pipeline.ledger.engine import parse_url, sqlite_path
+
+    parsed = parse_url(url)
+    path = sqlite_path(parsed) if parsed.get_backend_name() == "sqlite" else None
+    return None if path is None or path.exists() else path
 
 
 def _day(value: str, option: str) -> date:
@@ -60,13 +71,25 @@ def import_cmd(
     by: str = ByOpt,
     ledger: str | None = LedgerOpt,
 ) -> None:
-    """Import a batch: each patch joins the lead it overlaps or opens a new one."""
-    from pipeline.review.batch import import_file
+    """Import a batch: each patch joins the lead it overlaps or opens a new one (a missing
+    ledger is created: the county's first batch may start it)."""
+    from pipeline.ledger import WorkCalendar
+    from pipeline.review.batch import check_file
 
     day = _day(issued_on, "--issued-on")
-    with _open(ledger) as led:
-        out = import_file(led, patches, batch, day, by=by, columns=columns, region=region,
-                          check_due=check_due, evidence_due=evidence_due, rectify_due=rectify_due)
+    calendar = WorkCalendar.from_env()
+    spec, frame = check_file(patches, batch, day, calendar, by=by, columns=columns, region=region,
+                             check_due=check_due, evidence_due=evidence_due, rectify_due=rectify_due)
+    url = ledger or default_ledger_url()
+    new_file = _new_sqlite_file(url)
+    try:
+        with _open(url, create=True) as led:
+            out = led.import_batch(spec, frame)
+    except Exception:
+        if new_file is not None:  # a refused first import leaves no empty ledger behind
+            for part in (new_file, *(new_file.with_name(new_file.name + s) for s in ("-wal", "-shm"))):
+                part.unlink(missing_ok=True)
+        raise
     if not out.changed:
         typer.echo(f"batch {out.batch}: nothing new ({len(out.unchanged)} patch(es) already imported)")
         return
@@ -200,8 +223,8 @@ def dossiers_cmd(
     """One dossier PDF per patch of a batch, plus an index."""
     from pipeline.review.dossier import write_dossiers
 
-    output.mkdir(parents=True, exist_ok=True)
     with _open(ledger) as led:
+        output.mkdir(parents=True, exist_ok=True)
         index = write_dossiers(led, batch, output, _runs_dir(runs, led))
     typer.echo(f"dossiers written to {output} (index {index})")
 

@@ -23,12 +23,13 @@ def add_command(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
     ledger: Optional[str] = LedgerOpt,
 ) -> None:
-    """Add an account; the password (argon2-hashed) is read from stdin, never from argv."""
+    """Add an account; the password (argon2-hashed) is read from stdin, never from argv. The
+    ledger must exist (a mistyped path is refused, not made an empty ledger)."""
     from pipeline.ledger import Ledger
 
     if not password_stdin:
         raise ConfigError("--password-stdin", "give the password on stdin with --password-stdin")
     password = sys.stdin.readline().rstrip("\r\n")
-    with Ledger.open(ledger or default_ledger_url()) as led:
+    with Ledger.open(ledger or default_ledger_url(), create=False) as led:
         user = led.add_user(name=name, role=role, zones=zones.split(","), password=password, by="cli")
     typer.echo(f"added {user.name} ({user.role}{': ' + ','.join(user.zones) if user.zones else ''})")

@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from pipeline.errors import LedgerError
+from pipeline.errors import InputError, LedgerError
 
 T = TypeVar("T")
 
@@ -85,11 +85,11 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def check_sqlite_file(url: str, path: Path, create: bool) -> None:
-    """Refuse a missing ledger (unless ``create``) and a file that is not a SQLite database."""
+    """Refuse a missing ledger (unless ``create``; an :class:`InputError`) and a file that is
+    not a SQLite database (a :class:`LedgerError`)."""
     if not path.exists():
-        if not create:
-            raise LedgerError(url, f"no ledger at {path} (check the path; a read-only command "
-                                   f"creates none)")
+        if not create:  # a mistyped path is bad input (exit 2), not a broken ledger
+            raise InputError(url, f"no ledger at {path} (check the path; this command creates none)")
         return
     with path.open("rb") as fh:
         head = fh.read(len(SQLITE_MAGIC))

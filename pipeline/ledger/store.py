@@ -55,8 +55,9 @@ class Ledger(InspectionMixin, AccountsMixin):
         """Open (creating and migrating as needed) the ledger at ``url``.
 
         ``sqlite:///path`` creates the file if missing (its folder must exist and be writable);
-        ``postgresql://user@host/db`` needs an existing database. ``create=False`` (read-only
-        commands) refuses a ledger that does not exist yet instead of creating an empty one.
+        ``postgresql://user@host/db`` needs an existing database. ``create=False`` (every command
+        but those that start a ledger) refuses a SQLite ledger that does not exist yet with an
+        :class:`~pipeline.errors.InputError` (a mistyped path) instead of creating an empty one.
         A database that is not a landpatrol ledger (a foreign SQLite file, other tables) is
         refused. Anything that keeps the ledger from being used raises :class:`LedgerError`
         with a one-line problem.

@@ -38,11 +38,12 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def import_file(led: Any, path: Path, batch: str, issued_on: date, *, by: str = "review",
-                columns: Path | None = None, region: str | None = None,
-                check_due: str | date | None = None, evidence_due: str | date | None = None,
-                rectify_due: str | date | None = None) -> ImportOutcome:
-    """Read, check and import the patch list at ``path`` as ``batch`` into ledger ``led``."""
+def check_file(path: Path, batch: str, issued_on: date, calendar: Any, *, by: str = "review",
+               columns: Path | None = None, region: str | None = None,
+               check_due: str | date | None = None, evidence_due: str | date | None = None,
+               rectify_due: str | date | None = None) -> tuple[BatchSpec, Any]:
+    """Read and check the patch list at ``path``: the batch to import and its patches (no ledger
+    needed yet, so a refused file creates no ledger)."""
     from pipeline.zones import load_column_map
 
     name = batch.strip()
@@ -50,10 +51,19 @@ def import_file(led: Any, path: Path, batch: str, issued_on: date, *, by: str = 
         raise ConfigError("--batch", "the batch needs a name")
     cmap = load_column_map(columns, PatchColumnMap) if columns else None
     plist = read_patch_list(path, cmap)
-    cal = led.calendar
     spec = BatchSpec(name=name, issued_on=issued_on, source_path=str(path),
                      source_sha256=file_sha256(Path(path)), by=by, region=region,
-                     check_due=due_date(check_due, issued_on, "--check-due", cal),
-                     evidence_due=due_date(evidence_due, issued_on, "--evidence-due", cal),
-                     rectify_due=due_date(rectify_due, issued_on, "--rectify-due", cal))
-    return led.import_batch(spec, plist.frame)
+                     check_due=due_date(check_due, issued_on, "--check-due", calendar),
+                     evidence_due=due_date(evidence_due, issued_on, "--evidence-due", calendar),
+                     rectify_due=due_date(rectify_due, issued_on, "--rectify-due", calendar))
+    return spec, plist.frame
+
+
+def import_file(led: Any, path: Path, batch: str, issued_on: date, *, by: str = "review",
+                columns: Path | None = None, region: str | None = None,
+                check_due: str | date | None = None, evidence_due: str | date | None = None,
+                rectify_due: str | date | None = None) -> ImportOutcome:
+    """Read, check and import the patch list at ``path`` as ``batch`` into ledger ``led``."""
+    spec, frame = check_file(path, batch, issued_on, led.calendar, by=by, columns=columns, region=region,
+                             check_due=check_due, evidence_due=evidence_due, rectify_due=rectify_due)
+    return led.import_batch(spec, frame)
