@@ -35,6 +35,7 @@ from shapely.geometry import Polygon, box
 from pipeline import settings
 from pipeline.errors import AlignmentError, SensorError
 from pipeline.grid import Grid
+from pipeline.i18n import msg
 from pipeline.io.tiles import CLOUD_PROBABILITY_MIN, SCL_CLOUD_CLASSES, BandRef, Tile
 
 if TYPE_CHECKING:
@@ -125,16 +126,16 @@ def pair_grid(before: Tile, after: Tile, min_overlap: float = 0.2) -> Grid:
     fp_base, fp_other = footprint(base.grid, grid.crs), footprint(other.grid, grid.crs)
     inter = fp_base.intersection(fp_other)
     if inter.is_empty or inter.area <= 0:
-        raise AlignmentError(_pair_source(before, after), "tiles do not overlap")
+        raise AlignmentError(_pair_source(before, after), msg("input.no_overlap"))
     fraction = inter.area / min(fp_base.area, fp_other.area)
     if fraction < min_overlap:
         raise AlignmentError(
             _pair_source(before, after),
-            f"tiles overlap by only {fraction:.1%} of the smaller tile (minimum {min_overlap:.0%}, see --min-overlap)",
+            msg("input.small_overlap", fraction=f"{fraction:.1%}", minimum=f"{min_overlap:.0%}"),
         )
     out = crop_grid(grid, inter.bounds)
     if out.width == 0 or out.height == 0:
-        raise AlignmentError(_pair_source(before, after), "tiles do not overlap")
+        raise AlignmentError(_pair_source(before, after), msg("input.no_overlap"))
     return out
 
 

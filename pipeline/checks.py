@@ -14,6 +14,7 @@ import geopandas as gpd
 import shapely
 
 from pipeline.errors import ConfigError, TileError, ZoneError
+from pipeline.i18n import msg
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -36,28 +37,27 @@ def check_tile_date(tile: Any, option: str, today: date | None = None) -> None:
     """A tile's date must not lie in the future (China time) nor before its sensor existed."""
     day, first = tile.acquired, SENSOR_FIRST_DAY.get(str(tile.sensor), EARLIEST_DAY)
     if day > (today or china_today()):
-        raise TileError(tile.path, f"acquisition date {day} ({option}) lies in the future")
+        raise TileError(tile.path, msg("input.date_in_future", day=day, option=option))
     if day < first:
-        raise TileError(tile.path, f"acquisition date {day} ({option}) is before {tile.sensor} "
-                                   f"imagery exists (from {first})")
+        raise TileError(tile.path, msg("input.date_before_sensor", day=day, option=option, sensor=tile.sensor,
+                                       first=first))
 
 
 def check_order(before: Any, after: Any, own_before: date | None, own_after: date | None) -> None:
     """``--before`` must be the earlier tile: by the dates used, and by the tiles' own dates."""
     if before.acquired == after.acquired:
-        raise ConfigError(after.path, f"both tiles are dated {after.acquired}; a pair needs two dates")
+        raise ConfigError(after.path, msg("input.pair_same_date", day=after.acquired))
     if after.acquired < before.acquired:
-        raise ConfigError(after.path, f"--after is dated {after.acquired}, earlier than --before "
-                                      f"({before.acquired}); give the earlier tile as --before")
+        raise ConfigError(after.path, msg("input.after_before_before", after=after.acquired,
+                                          before=before.acquired))
     if own_before is not None and own_after is not None and own_after < own_before:
-        raise ConfigError(after.path, f"--before-date/--after-date contradict the tiles' own dates "
-                                      f"(--before is from {own_before}, --after from {own_after})")
+        raise ConfigError(after.path, msg("input.dates_contradict", before=own_before, after=own_after))
 
 
 def check_distinct(before_path: Path, after_path: Path, before_hash: str, after_hash: str) -> None:
     """The same tile (path or content) twice is not a pair."""
     if Path(before_path).resolve() == Path(after_path).resolve() or before_hash == after_hash:
-        raise TileError(after_path, f"is the same tile as --before ({before_path})")
+        raise TileError(after_path, msg("input.same_tile", before=before_path))
 
 
 def check_footprint(zones: gpd.GeoDataFrame, grid: Any, zones_path: Path, before: Path,
@@ -66,8 +66,7 @@ def check_footprint(zones: gpd.GeoDataFrame, grid: Any, zones_path: Path, before
     left, bottom, right, top = grid.bounds
     box = shapely.box(left, bottom, right, top)
     if not zones.geometry.intersects(box).any():
-        raise ZoneError(zones_path, f"no zone meets the footprint of the pair {before} / "
-                                    f"{after} (a wrong CRS, or zones of another place?)")
+        raise ZoneError(zones_path, msg("input.zones_off_footprint", before=before, after=after))
 
 
 def frame_digest(frame: gpd.GeoDataFrame | None) -> str | None:

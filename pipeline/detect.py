@@ -27,6 +27,7 @@ from models.base import BandStack, Detector
 from pipeline.coreg import estimate_stack_shift
 from pipeline.errors import AlignmentError, ConfigError, OutputError, SensorError
 from pipeline.grid import Grid
+from pipeline.i18n import msg
 from pipeline.parallel import default_workers, map_windows
 from pipeline.patches import patch_frame
 from pipeline.stitch import Pieces, Stitcher, cleanup_halo, grown, window_pieces
@@ -74,19 +75,19 @@ class DetectParams:
 
     def __post_init__(self) -> None:
         if self.threshold is not None and not 0.0 <= self.threshold < 1.0:
-            raise ConfigError("--threshold", f"threshold {self.threshold} is not in [0, 1)")
+            raise ConfigError("--threshold", msg("input.threshold_range", value=self.threshold))
         if not (self.min_area_m2 >= 0 and math.isfinite(self.min_area_m2)):
-            raise ConfigError("--min-area", f"minimum area {self.min_area_m2} m2 must be >= 0")
+            raise ConfigError("--min-area", msg("input.min_area_range", value=self.min_area_m2))
         if self.min_pixels < 1:
-            raise ConfigError("min_pixels", f"min_pixels {self.min_pixels} must be >= 1")
+            raise ConfigError("min_pixels", msg("input.min_pixels_range", value=self.min_pixels))
         if self.block_size < 16:
-            raise ConfigError("--block-size", f"block size {self.block_size} must be >= 16")
+            raise ConfigError("--block-size", msg("input.block_size_range", value=self.block_size))
         if self.opening_radius_px < 0:
-            raise ConfigError("opening_radius_px", f"{self.opening_radius_px} must be >= 0")
+            raise ConfigError("opening_radius_px", msg("input.at_least", value=self.opening_radius_px, minimum=0))
         if self.workers < 1:
-            raise ConfigError("workers", f"{self.workers} must be >= 1")
+            raise ConfigError("workers", msg("input.at_least", value=self.workers, minimum=1))
         if self.sample_pixels < 1000:
-            raise ConfigError("sample_pixels", f"{self.sample_pixels} must be >= 1000")
+            raise ConfigError("sample_pixels", msg("input.at_least", value=self.sample_pixels, minimum=1000))
 
     def mmu_pixels(self, pixel_area: float) -> int:
         """Smallest patch kept, in pixels, on a grid with ``pixel_area`` m2 pixels."""
@@ -162,11 +163,11 @@ def fit_scene(before: BandReader, after: BandReader, detector: Detector,
     for reader, bands in ((before, sb), (after, sa)):
         missing = sorted(detector.required_roles - set(bands))
         if missing:
-            raise SensorError(_source(reader), f"tile lacks band(s) {', '.join(missing)} that "
-                                               f"detector {detector.name!r} needs")
+            raise SensorError(_source(reader), msg("input.bands_for_detector", bands=", ".join(missing),
+                                                   detector=repr(detector.name)))
     valid = np.asarray(vb, bool) & np.asarray(va, bool)
     if not valid.any():
-        raise AlignmentError(_source(after), "no pixel is valid on both dates (all nodata or cloud)")
+        raise AlignmentError(_source(after), msg("input.no_valid_pixels"))
     scene = detector.fit_scene(sb, sa, valid)
     if grid is not None and "shift" in scene:
         dy, dx = full_resolution_shift(before, after, grid)
@@ -192,7 +193,7 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
         dst_s = rasterio.open(score_tmp, "w", **_profile(grid, "float32", SCORE_NODATA, None))
         dst_c = rasterio.open(class_path, "w", **_profile(grid, "uint8", None, "deflate"))
     except (RasterioError, OSError) as exc:
-        raise OutputError(score_tmp.parent, f"cannot write rasters ({exc})") from None
+        raise OutputError(score_tmp.parent, msg("input.cannot_write_rasters", detail=str(exc))) from None
 
     def one(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Pieces]:
         b, vb = rb.read(win, halo)
@@ -248,7 +249,7 @@ def detect_pair(
     try:
         workdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(workdir, f"cannot create work folder ({exc.strerror or exc})") from None
+        raise OutputError(workdir, msg("input.cannot_create_workdir", detail=str(exc.strerror or exc))) from None
     threshold = detector.threshold if params.threshold is None else params.threshold
     scene = fit_scene(before, after, detector, params.sample_pixels, grid)
 
@@ -266,7 +267,7 @@ def detect_pair(
                              PREDICTOR="YES", BLOCKSIZE=512, OVERVIEW_RESAMPLING="AVERAGE",
                              NUM_THREADS="ALL_CPUS")
     except (RasterioError, OSError) as exc:
-        raise OutputError(score_path, f"cannot write score COG ({exc})") from None
+        raise OutputError(score_path, msg("input.cannot_write_score", detail=str(exc))) from None
     finally:
         score_tmp.unlink(missing_ok=True)
 

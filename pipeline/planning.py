@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError, InputError, OutputError, SensorError
+from pipeline.i18n import msg
 from pipeline.pairs import PairPlan, PairRequest
 
 ROLES = ("blue", "green", "red", "nir", "swir1", "swir2")
@@ -40,8 +41,7 @@ def resolve_region(request: PairRequest) -> PairRequest:
     if request.region_code is None:
         return replace(request, region_code=known)
     if known.casefold() != region_code(request).casefold():
-        raise ConfigError(request.region, f"this ledger knows the region as {known}, not "
-                                          f"{request.region_code}")
+        raise ConfigError(request.region, msg("input.region_known_as", known=known, given=request.region_code))
     return request
 
 
@@ -52,7 +52,7 @@ def check_out_dir(out_dir: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".landpatrol-write-test-"):
             pass
     except OSError as exc:
-        raise OutputError(out_dir, f"cannot write output folder ({exc.strerror or exc})") from None
+        raise OutputError(out_dir, msg("input.cannot_write_out", detail=str(exc.strerror or exc))) from None
 
 
 def _utf8(path: Path | None, what: str) -> None:
@@ -61,7 +61,7 @@ def _utf8(path: Path | None, what: str) -> None:
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
-        raise InputError(path, f"{what}: file name is not valid UTF-8; rename the file") from None
+        raise InputError(path, msg("input.name_not_utf8", what=what)) from None
 
 
 def _in_range(value: float | None, what: str, low: float, high: float) -> None:
@@ -72,7 +72,7 @@ def _in_range(value: float | None, what: str, low: float, high: float) -> None:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ConfigError(what, f"{value!r} is not a number from {low:g} to {high:g}")
+        raise ConfigError(what, msg("input.number_range", value=repr(value), low=f"{low:g}", high=f"{high:g}"))
 
 
 def check_request(request: PairRequest) -> None:
@@ -125,8 +125,8 @@ def plan_pair(request: PairRequest) -> PairPlan:
     missing = sorted(detector.required_roles - set(roles))
     if missing:
         lacking = before if any(m not in before.bands for m in missing) else after
-        raise SensorError(lacking.path, f"tile lacks band(s) {', '.join(missing)} that detector "
-                                        f"{detector.name!r} needs")
+        raise SensorError(lacking.path, msg("input.bands_for_detector", bands=", ".join(missing),
+                                            detector=repr(detector.name)))
     columns = load_column_map(request.column_map) if request.column_map else None
     zones = load_zones(request.zones, columns=columns, target_crs=grid.crs)
     check_footprint(zones, grid, request.zones, before.path, after.path)

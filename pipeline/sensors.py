@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pipeline.errors import ConfigError, SensorError
+from pipeline.i18n import msg
 
 ROLES: tuple[str, ...] = ("blue", "green", "red", "nir", "swir1", "swir2")
 CORE_ROLES: tuple[str, ...] = ("blue", "green", "red", "nir")
@@ -136,7 +137,7 @@ def get_profile(name: str | SensorProfile) -> SensorProfile:
     key = str(name).strip().lower().replace("_", "-")
     key = {"s2": "sentinel2", "sentinel-2": "sentinel2"}.get(key, key)
     if key not in PROFILES:
-        raise ConfigError("--sensor", f"unknown sensor {name!r}; choose one of {', '.join(PROFILES)}")
+        raise ConfigError("--sensor", msg("input.unknown_sensor", name=repr(name), choices=", ".join(PROFILES)))
     return PROFILES[key]
 
 
@@ -233,10 +234,8 @@ def guess_sensor(
         return PROFILES["rgb"]
     if count == 4:
         return PROFILES["rgbn"]
-    raise SensorError(
-        source, f"cannot tell the sensor of a {count}-band {dtype or ''} raster from its metadata "
-        f"or file name; pass --sensor ({' | '.join(PROFILES)})",
-    )
+    raise SensorError(source, msg("input.sensor_unknown_raster", count=count, dtype=dtype or "",
+                                  choices=" | ".join(PROFILES)))
 
 
 # --- band roles in a multi-band file ------------------------------------------------------------
@@ -296,10 +295,8 @@ def band_indexes(
         return _refine_by_wavelength(profile, dict(ints), wavelengths)
     counts = sorted(profile.stacks) if profile.stacks else [max(ints.values())]
     missing = [f"{r} ({profile.bands[r]})" for r in profile.required if r not in found]
-    raise SensorError(
-        source, f"{band_count}-band raster does not fit sensor {profile.name} "
-        f"(expects {' or '.join(map(str, counts))} bands; cannot find {', '.join(missing)})",
-    )
+    raise SensorError(source, msg("input.sensor_band_count", count=band_count, sensor=profile.name,
+                                  counts=" or ".join(map(str, counts)), missing=", ".join(missing)))
 
 
 def cloud_band_indexes(profile: SensorProfile, band_count: int,

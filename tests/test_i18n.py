@@ -179,3 +179,64 @@ def test_output_and_schedule_problems_read_in_chinese(tmp_path: Path) -> None:
     assert localized(err.value, "zh") == f"{path}: “regions:”下没有列出任何区域"
     [problem] = check_destinations(f"sqlite:///{tmp_path / 'no' / 'l.sqlite'}", None)
     assert localized(problem, "zh").endswith(f"SQLite 台账所在文件夹 {tmp_path / 'no'} 不存在")
+
+
+def test_tile_sensor_detection_and_ledger_refusals_read_in_both_languages(tmp_path: Path) -> None:
+    import numpy as np
+    import rasterio
+
+    from pipeline.detect import DetectParams
+    from pipeline.errors import ConfigError, InputError, TileError
+    from pipeline.io.tiles import open_tile
+    from pipeline.ledger import Ledger
+    from pipeline.sensors import get_profile
+
+    missing = tmp_path / "T1.tif"
+    with pytest.raises(TileError) as info:
+        open_tile(missing)
+    assert localized(info.value, "zh") == f"{missing}: 文件或文件夹不存在"
+    assert localized(info.value, "en") == f"{missing}: no such file or folder" == str(info.value)
+
+    plain = tmp_path / "plain.tif"  # a raster with no CRS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        with rasterio.open(plain, "w", driver="GTiff", width=8, height=8, count=3, dtype="uint8") as ds:
+            ds.write(np.zeros((3, 8, 8), np.uint8))
+        with pytest.raises(TileError) as info:
+            open_tile(plain)
+    assert localized(info.value, "zh").startswith(f"{plain}: 没有坐标参考系")
+    assert "no CRS: the raster is not georeferenced" in localized(info.value, "en")
+
+    with pytest.raises(ConfigError) as info:
+        get_profile("worldview9")
+    assert localized(info.value, "zh").startswith("--sensor: 未知传感器 'worldview9'；可选 ")
+    assert str(info.value).startswith("--sensor: unknown sensor 'worldview9'; choose one of ")
+    with pytest.raises(ConfigError) as info:
+        DetectParams(threshold=1.5)
+    assert localized(info.value, "zh") == "--threshold: 阈值 1.5 不在 [0, 1) 范围内"
+    assert str(info.value) == "--threshold: threshold 1.5 is not in [0, 1)"
+
+    typo = tmp_path / "ledgr.sqlite"
+    with pytest.raises(InputError) as info:
+        Ledger.open(f"sqlite:///{typo}", create=False)
+    assert localized(info.value, "zh") == f"sqlite:///{typo}: {typo} 处没有台账（请检查路径；此命令不会新建台账）"
+    assert localized(info.value, "en").endswith(f"no ledger at {typo} (check the path; this command creates none)")
+    assert not typo.exists()
+
+
+def test_cli_prints_a_tile_problem_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.cli.main import app
+    from pipeline.cli.options import run_app
+
+    zones = tmp_path / "zones.geojson"
+    zones.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    before, after = tmp_path / "a_20240101.tif", tmp_path / "b_20240601.tif"
+    monkeypatch.delenv(i18n.LANG_ENV, raising=False)
+    monkeypatch.setattr(sys, "argv", ["landpatrol", "run", "--before", str(before), "--after", str(after),
+                                      "--zones", str(zones), "--ledger", f"sqlite:///{tmp_path / 'l.sqlite'}"])
+    assert run_app(app) == 2
+    assert capsys.readouterr().err == f"error: {before}: 文件或文件夹不存在\n"
+    monkeypatch.setenv(i18n.LANG_ENV, "en")
+    assert run_app(app) == 2
+    assert capsys.readouterr().err == f"error: {before}: no such file or folder\n"

@@ -38,6 +38,7 @@ from rasterio.windows import Window
 
 from pipeline.errors import ConfigError, SensorError, TileError
 from pipeline.grid import Grid
+from pipeline.i18n import msg
 from pipeline.io.dates import date_from_metadata, date_from_name
 from pipeline.sensors import (
     S2_CLOUD_BANDS,
@@ -131,7 +132,7 @@ def open_tile(
     if p.suffix.lower() == ".hdr" and p.with_suffix("").is_file():
         p = p.with_suffix("")  # ENVI: the header was named instead of its data file
     if not p.exists():
-        raise TileError(p, "no such file or folder")
+        raise TileError(p, msg("input.tile_missing"))
     profile = get_profile(sensor) if sensor is not None else None
     when = _parse_date_arg(acquired)
     opener = _open_folder if p.is_dir() else _open_file
@@ -142,7 +143,7 @@ def open_tile(
     elif found is not None:
         acquired_on, source = found
     else:
-        raise TileError(p, "no acquisition date in metadata or file name; pass --before-date/--after-date")
+        raise TileError(p, msg("input.tile_no_date"))
     own = found[0] if found is not None else None
     return Tile(path=p, acquired=acquired_on, date_source=source, own_date=own, **parts)
 
@@ -152,7 +153,7 @@ def _parse_date_arg(value: date | str | None) -> date | None:
         return value
     got = date_from_metadata(str(value))
     if got is None:
-        raise ConfigError(str(value), "not a date; use YYYY-MM-DD")
+        raise ConfigError(str(value), msg("input.not_a_date"))
     return got
 
 
@@ -167,22 +168,22 @@ def _check_family(p: Path, profile: SensorProfile, names: list[str]) -> None:
     except SensorError:
         return
     if named.name not in ("rgb", "rgbn") and _family(named.name) != _family(profile.name):
-        raise SensorError(p, f"--sensor {profile.name} given, but the file names are {named.name} products")
+        raise SensorError(p, msg("input.sensor_names_disagree", sensor=profile.name, named=named.name))
 
 
 def _open_ds(path: Path) -> rasterio.DatasetReader:
     try:
         return rasterio.open(path)
     except RasterioError as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise TileError(path, f"cannot open as a raster (corrupt, truncated or not a GDAL format): {msg}") from exc
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TileError(path, msg("input.tile_unreadable", detail=detail)) from exc
 
 
 def _check_georef(path: Path, ds: rasterio.DatasetReader) -> None:
     if ds.crs is None:
-        raise TileError(path, "no CRS: the raster is not georeferenced (add a .prj/.hdr map info or use a GeoTIFF)")
+        raise TileError(path, msg("input.tile_no_crs"))
     if ds.transform == Affine.identity() and not ds.gcps[0]:
-        raise TileError(path, "no geotransform: the raster is not georeferenced")
+        raise TileError(path, msg("input.tile_no_transform"))
 
 
 def _check_decodes(path: Path, ds: rasterio.DatasetReader, indexes: list[int]) -> None:
@@ -192,7 +193,7 @@ def _check_decodes(path: Path, ds: rasterio.DatasetReader, indexes: list[int]) -
         need = offset + ds.width * ds.height * ds.count * np.dtype(ds.dtypes[0]).itemsize
         have = os.path.getsize(ds.files[0])
         if have < need:
-            raise TileError(path, f"truncated {ds.driver} file: {have} bytes, its header needs {need}")
+            raise TileError(path, msg("input.tile_truncated", driver=ds.driver, have=have, need=need))
     for bidx in indexes:
         bh, bw = ds.block_shapes[bidx - 1]
         last = Window((ds.width - 1) // bw * bw, (ds.height - 1) // bh * bh, 0, 0)
@@ -202,8 +203,8 @@ def _check_decodes(path: Path, ds: rasterio.DatasetReader, indexes: list[int]) -
                 ds.read(bidx, window=win)
             except RasterioError as exc:
                 cause = exc.__cause__ or exc.__context__ or exc
-                msg = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
-                raise TileError(path, f"truncated or corrupt raster: band {bidx} does not decode ({msg})") from exc
+                detail = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+                raise TileError(path, msg("input.band_undecodable", band=bidx, detail=detail)) from exc
 
 
 def _files_of(ds: rasterio.DatasetReader) -> list[Path]:
@@ -346,7 +347,7 @@ def _open_folder(p: Path, profile: SensorProfile | None) -> dict:
     band_files = {f: t for f in files if not cloud_kind(f.stem) and (t := _band_token(f.stem, profile))}
     cloud_files = [f for f in files if cloud_kind(f.stem)]
     if not band_files:
-        raise TileError(p, "folder holds no band files (expected single-band rasters named like *_B04.tif or red.tif)")
+        raise TileError(p, msg("input.no_band_files"))
     names = [f.name for f in band_files]
     if profile is None:
         profile = guess_sensor(list(band_files.values()), (), names, len(band_files), None, source=str(p))
@@ -359,8 +360,8 @@ def _open_folder(p: Path, profile: SensorProfile | None) -> dict:
             by_role[role] = f
     missing = [f"{r} ({profile.bands[r]})" for r in profile.required if r not in by_role]
     if missing:
-        raise SensorError(p, f"no band file for {', '.join(missing)} needed by sensor {profile.name} "
-                             f"(files are named by band, e.g. *_{profile.bands[profile.required[0]]}.tif)")
+        raise SensorError(p, msg("input.band_files_missing", bands=", ".join(missing), sensor=profile.name,
+                                 example=profile.bands[profile.required[0]]))
     bands: dict[str, BandRef] = {}
     all_files: list[Path] = []
     meta = tiff = None

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, insert, select, update
 
 from pipeline.errors import ConfigError, InputError
+from pipeline.i18n import msg
 from pipeline.ledger.events import append_event
 from pipeline.ledger.schema_accounts import web_users
 from pipeline.ledger.schema_work import PatrolZone
@@ -47,7 +48,7 @@ def check_password(stored_hash: str, password: str) -> bool:
 
 def _check_password_length(source: str, password: str) -> None:
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ConfigError(source, f"the password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise ConfigError(source, msg("input.password_short", count=MIN_PASSWORD_CHARS))
 
 
 def add_user(conn: Connection, *, name: str, role: str, zones: list[str], password: str,
@@ -55,20 +56,19 @@ def add_user(conn: Connection, *, name: str, role: str, zones: list[str], passwo
     """Create an account inside the caller's write transaction (event ``user_added``)."""
     name = name.strip()
     if not name:
-        raise ConfigError("NAME", "a user needs a name")
+        raise ConfigError("NAME", msg("input.user_needs_name"))
     if role not in ROLES:
-        raise ConfigError("--role", f"'{role}' is not one of {', '.join(ROLES)}")
+        raise ConfigError("--role", msg("input.unknown_role", role=role, roles=", ".join(ROLES)))
     _check_password_length("--password-stdin", password)
     codes = sorted({z.strip() for z in zones if z.strip()})
     if role != "analyst" and not codes:
-        raise ConfigError("--zones", f"a {role} needs at least one responsibility zone")
+        raise ConfigError("--zones", msg("input.user_needs_zone", role=role))
     known = set(conn.execute(select(PatrolZone.code).where(PatrolZone.code.in_(codes))).scalars())
     missing = [c for c in codes if c not in known]
     if missing:
-        raise ConfigError("--zones", f"no such responsibility zone: {', '.join(missing)} "
-                          "(add it with `landpatrol ledger zone add`)")
+        raise ConfigError("--zones", msg("input.no_such_zones", codes=", ".join(missing)))
     if conn.execute(select(web_users.c.id).where(web_users.c.name == name)).first() is not None:
-        raise ConfigError(name, "a user with this name exists")
+        raise ConfigError(name, msg("input.user_exists"))
     uid = conn.execute(insert(web_users).values(
         name=name, role=role, zones=codes, password_hash=hash_password(password), active=True,
         created_at=datetime.now(UTC)).returning(web_users.c.id)).scalar_one()
@@ -121,7 +121,7 @@ def list_users(conn: Connection) -> list[dict[str, Any]]:
 def _account(conn: Connection, name: str) -> Any:
     row = conn.execute(select(web_users).where(web_users.c.name == name)).mappings().first()
     if row is None:
-        raise InputError(name, "no such user")
+        raise InputError(name, msg("input.no_such_user"))
     return row
 
 

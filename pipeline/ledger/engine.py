@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.pool import StaticPool
 
 from pipeline.errors import InputError, LedgerError
+from pipeline.i18n import msg
 
 T = TypeVar("T")
 
@@ -89,7 +90,7 @@ def check_sqlite_file(url: str, path: Path, create: bool) -> None:
     not a SQLite database (a :class:`LedgerError`)."""
     if not path.exists():
         if not create:  # a mistyped path is bad input (exit 2), not a broken ledger
-            raise InputError(url, f"no ledger at {path} (check the path; this command creates none)")
+            raise InputError(url, msg("input.no_ledger", path=str(path)))
         return
     with path.open("rb") as fh:
         head = fh.read(len(SQLITE_MAGIC))
