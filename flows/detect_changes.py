@@ -30,7 +30,7 @@ from pipeline.runner import (
 )
 
 IO_RETRIES = 2
-IO_RETRY_DELAYS = [2, 10]
+IO_RETRY_DELAYS: list[float] = [2, 10]
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:

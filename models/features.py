@@ -14,7 +14,8 @@ regional change level) and widens the radius to :data:`WIDE_RADIUS`.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 from scipy import ndimage
@@ -50,6 +51,11 @@ def pixel_magnitude(before: Mapping[str, np.ndarray], after: Mapping[str, np.nda
 def band_set_for(roles: set[str] | frozenset[str]) -> str:
     """The richest band set the roles cover."""
     return "full" if set(BAND_SETS["full"]) <= set(roles) else "rgb"
+
+
+def _sum(arrays: Iterable[np.ndarray]) -> np.ndarray:
+    """``sum()`` of arrays, typed as an array (the same additions, in the same order)."""
+    return cast(np.ndarray, sum(arrays))
 
 
 def _g(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -106,13 +112,13 @@ def context_features(b: Mapping[str, np.ndarray], a: Mapping[str, np.ndarray], r
     """
     b64 = {r: b[r].astype(np.float64) for r in roles}
     a64 = {r: a[r].astype(np.float64) for r in roles}
-    lr = sum(np.log((a64[r] + EPS) / (b64[r] + EPS)) for r in roles) / len(roles)
+    lr = _sum(np.log((a64[r] + EPS) / (b64[r] + EPS)) for r in roles) / len(roles)
     out: list[np.ndarray] = []
     for k in LR_BOXES:
         m = _box(lr, k)
         out += [m, np.sqrt(np.maximum(_box(lr * lr, k) - m * m, 0.0))]
-    bb = sum(b64[r] for r in RGB) / 3.0
-    aa = sum(a64[r] for r in RGB) / 3.0
+    bb = _sum(b64[r] for r in RGB) / 3.0
+    aa = _sum(a64[r] for r in RGB) / 3.0
     for k in CORR_BOXES:
         mb, ma = _box(bb, k), _box(aa, k)
         cov = _box(bb * aa, k) - mb * ma
@@ -148,8 +154,8 @@ def wide_features(b: Mapping[str, np.ndarray], a: Mapping[str, np.ndarray], role
     """
     b64 = {r: b[r].astype(np.float64) for r in roles}
     a64 = {r: a[r].astype(np.float64) for r in roles}
-    lr = sum(np.log((a64[r] + EPS) / (b64[r] + EPS)) for r in roles) / len(roles)
-    bb = sum(b64[r] for r in RGB) / 3.0 / max(bright_mean, 1e-6)
+    lr = _sum(np.log((a64[r] + EPS) / (b64[r] + EPS)) for r in roles) / len(roles)
+    bb = _sum(b64[r] for r in RGB) / 3.0 / max(bright_mean, 1e-6)
     exg = (2 * b64["green"] - b64["red"] - b64["blue"]) / (b64["red"] + b64["green"] + b64["blue"] + EPS)
     dot = sum(a64[r] * b64[r] for r in roles)
     norm = np.sqrt(sum(a64[r] ** 2 for r in roles) * sum(b64[r] ** 2 for r in roles)) + 1e-6

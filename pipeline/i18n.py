@@ -124,7 +124,7 @@ class _Joined(Msg):
 
     sep: str
 
-    def __new__(cls, sep: str, params: dict[str, Any] | None = None) -> _Joined:  # type: ignore[override]
+    def __new__(cls, sep: str, params: dict[str, Any] | None = None) -> _Joined:
         params = dict(params or {})
         obj = str.__new__(cls, sep.join(str(v) for v in params.values()))
         obj.key, obj.params, obj.sep = "", params, sep

@@ -113,11 +113,8 @@ def plan_pair(request: PairRequest) -> PairPlan:
     if request.out_dir is not None:
         check_out_dir(request.out_dir)
     check_detector_name(request.detector)  # a wrong name fails before any tile is opened
-    params = DetectParams(
-        threshold=request.threshold,
-        **({} if request.min_area_m2 is None else {"min_area_m2": request.min_area_m2}),
-        block_size=request.block_size,
-    )
+    min_area: dict[str, Any] = {} if request.min_area_m2 is None else {"min_area_m2": request.min_area_m2}
+    params = DetectParams(threshold=request.threshold, block_size=request.block_size, **min_area)
     before, after = _open_pair(request)
     roles = tuple(r for r in ROLES if r in before.bands and r in after.bands)
     grid = pair_grid(before, after, min_overlap=request.min_overlap)

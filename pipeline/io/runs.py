@@ -24,6 +24,15 @@ def _require(folder: Path, name: str) -> Path:
     return path
 
 
+def _one_array(folder: Path, opened: Any, name: str) -> Any:
+    """The one array of a single-raster GeoTIFF (a file of several subdatasets is not ours)."""
+    import xarray as xr
+
+    if not isinstance(opened, xr.DataArray):
+        raise InputError(folder / name, "not a single raster")
+    return opened
+
+
 def open_run(folder: str | Path, chunks: int | dict[str, int] = 1024) -> Any:
     """The run's score and change-class rasters as one lazy ``xarray.Dataset``."""
     import rioxarray
@@ -31,8 +40,10 @@ def open_run(folder: str | Path, chunks: int | dict[str, int] = 1024) -> Any:
 
     folder = Path(folder)
     report = json.loads(_require(folder, "run.json").read_text(encoding="utf-8"))
-    score = rioxarray.open_rasterio(_require(folder, "score.tif"), chunks=chunks, masked=True)
-    classes = rioxarray.open_rasterio(_require(folder, "change_class.tif"), chunks=chunks)
+    score = _one_array(folder, rioxarray.open_rasterio(_require(folder, "score.tif"), chunks=chunks,
+                                                       masked=True), "score.tif")
+    classes = _one_array(folder, rioxarray.open_rasterio(_require(folder, "change_class.tif"),
+                                                         chunks=chunks), "change_class.tif")
     ds = xr.Dataset({"score": score.squeeze("band", drop=True),
                      "change_class": classes.squeeze("band", drop=True)})
     ds["score"].attrs.update(long_name="change score", valid_range=(0.0, 1.0))

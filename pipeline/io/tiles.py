@@ -364,7 +364,8 @@ def _open_folder(p: Path, profile: SensorProfile | None) -> dict:
                                  example=profile.bands[profile.required[0]]))
     bands: dict[str, BandRef] = {}
     all_files: list[Path] = []
-    meta = tiff = None
+    meta: tuple[date, str] | None = None
+    tiff: tuple[date, str] | None = None
     finest: tuple[float, str, dict] | None = None
     for role in profile.roles:
         if role not in by_role:
@@ -375,8 +376,8 @@ def _open_folder(p: Path, profile: SensorProfile | None) -> dict:
             _check_decodes(f, ds, [1])
             bands[role] = _band_ref(f, ds, 1, "reflectance", profile)
             all_files += _files_of(ds)
-            m, t = _metadata_dates(ds)
-            meta, tiff = meta or m, tiff or t
+            m, dt = _metadata_dates(ds)
+            meta, tiff = meta or m, tiff or dt
             area = abs(ds.transform.a * ds.transform.e)
             if finest is None or area < finest[0]:
                 finest = (area, role, dict(crs=ds.crs, transform=ds.transform, width=ds.width,

@@ -137,7 +137,8 @@ class WorkCalendar:
 
     @classmethod
     def parse(cls, text: str, source: str = "holidays", official: bool = True) -> WorkCalendar:
-        holidays, workdays = set(), set()
+        holidays: set[date] = set()
+        workdays: set[date] = set()
         for lineno, raw in enumerate(text.replace(",", "\n").splitlines(), start=1):
             line = raw.split("#", 1)[0].strip()
             if not line:

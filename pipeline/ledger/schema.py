@@ -213,6 +213,6 @@ class Region(Base):
 
 # The lifecycle's tables live in their own module; importing it here keeps Base.metadata whole.
 from pipeline.ledger import schema_accounts as _schema_accounts  # noqa: E402,F401
+from pipeline.ledger import schema_enforcement as _schema_enforcement  # noqa: E402,F401
 from pipeline.ledger import schema_inspection as _schema_inspection  # noqa: E402,F401
 from pipeline.ledger import schema_work as _schema_work  # noqa: E402,F401
-from pipeline.ledger import schema_enforcement as _schema_enforcement  # noqa: E402,F401

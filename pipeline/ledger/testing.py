@@ -86,8 +86,8 @@ def leads_gdf(geoms: list[Any], crs: str = UTM_CRS, zone_level: int = 1, **overr
         row.update(overrides)
         rows.append(row)
     frame = gpd.GeoDataFrame(rows, geometry=list(geoms), crs=crs)
-    geoms = frame.geometry if frame.crs.is_projected else frame.geometry.to_crs(frame.geometry.estimate_utm_crs())
-    pts = geoms.centroid.to_crs("EPSG:4326")
+    metric = frame.geometry if frame.crs.is_projected else frame.geometry.to_crs(frame.geometry.estimate_utm_crs())
+    pts = metric.centroid.to_crs("EPSG:4326")
     frame["centroid_lon"], frame["centroid_lat"] = pts.x, pts.y
     return frame
 

@@ -83,7 +83,7 @@ def render_html(template: str, context: Mapping[str, Any]) -> str:
 def _weasyprint() -> Any:
     """The weasyprint module; :class:`FontError` naming pango when its libraries are missing."""
     try:
-        import weasyprint  # type: ignore[import-untyped]
+        import weasyprint
     except OSError as exc:  # cffi cannot dlopen libpango / libpangoft2
         raise FontError("weasyprint", f"pango libraries not found ({exc}); install them "
                         "(Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)") from exc

@@ -48,7 +48,7 @@ def _info(path: Path, mtime: float) -> tuple[tuple[float, float, float, float], 
 
     try:
         with Reader(str(path)) as src:
-            return tuple(src.get_geographic_bounds("EPSG:4326")), src.minzoom, src.maxzoom  # type: ignore[return-value]
+            return tuple(src.get_geographic_bounds("EPSG:4326")), src.minzoom, src.maxzoom
     except (RasterioIOError, ValueError):
         return None
 

@@ -6,6 +6,8 @@ Revises: 0001
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 TZ = sa.DateTime(timezone=True)
-LEAD_COLUMNS = [
+LEAD_COLUMNS: list[tuple[str, Any]] = [
     ("assignee", sa.String(200)), ("outcome", sa.String(20)), ("personnel", sa.JSON),
     ("stop_measure", sa.Text), ("notice_no", sa.String(100)), ("case_no", sa.String(100)),
     ("party", sa.Text), ("description", sa.Text), ("verified_on", sa.Date),

@@ -12,6 +12,8 @@ Revises: 0008
 """
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,7 +22,7 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-LEAD_COLUMNS = [
+LEAD_COLUMNS: list[tuple[str, Any]] = [
     ("correction_deadline", sa.Date), ("correction_result", sa.String(20)),
     ("disposal", sa.String(40)), ("escalated_on", sa.Date), ("transferred_to", sa.String(40)),
 ]
