@@ -2,38 +2,27 @@
 zone, the 举证 form on the lead page (refused with what is missing, then saved), the dossier."""
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
+from tests.browser import require_browser
+
+require_browser()
 
 from pipeline.ledger import Ledger  # noqa: E402
 from pipeline.ledger.inspection import BatchSpec  # noqa: E402
 from pipeline.ledger.testing import square  # noqa: E402
 from pipeline.review.reading import read_patch_list  # noqa: E402
 from pipeline.web.app import create_app  # noqa: E402
-from pipeline.web.testing import PASSWORD, seed  # noqa: E402
+from pipeline.web.testing import seed  # noqa: E402
+from tests.browser import launch, live_server  # noqa: E402
+from tests.browser import login as _login  # noqa: E402
 from tests.review_fixtures import batch_rows, patch_frame  # noqa: E402
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PA, PB, PN = "320115202400001", "320115202400002", "320115202400003"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -48,39 +37,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         led.import_batch(BatchSpec("2024-1", date(2024, 6, 14), str(path), "0" * 64, "test",
                                    check_due=date(2024, 6, 20)), read_patch_list(path).frame)
     app = create_app(url, secret="review-web-secret-of-at-least-thirty-two-bytes")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    try:
-        yield {"base": f"http://127.0.0.1:{port}", "url": url, "codes": codes, "tmp": tmp}
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with live_server(app) as base:
+        yield {"base": base, "url": url, "codes": codes, "tmp": tmp}
 
 
 @pytest.fixture(scope="module")
-def browser(server: dict) -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _login(browser: object, base: str, name: str) -> object:
-    page = browser.new_context().new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login")
-    page.wait_for_load_state()
-    return page
+def browser(server: dict) -> Iterator[Any]:
+    with launch() as b:
+        yield b
 
 
 def _patches(page: object) -> list[str]:

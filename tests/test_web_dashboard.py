@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,11 +9,10 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient
 
 from pipeline.assessment.period import china_today
-from pipeline.ledger import Ledger
 from pipeline.reporting import pdf
 from pipeline.web import auth
 from pipeline.web.app import create_app
-from pipeline.web.testing import PASSWORD, seed
+from pipeline.web.testing import PASSWORD, seed_dashboard
 
 SECRET = "test-secret-of-at-least-thirty-two-bytes"
 
@@ -23,14 +21,7 @@ SECRET = "test-secret-of-at-least-thirty-two-bytes"
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("dash")
     url = f"sqlite:///{tmp / 'ledger.sqlite'}"
-    codes = seed(url)
-    today = china_today()
-    with Ledger.open(url) as led:
-        for code in (codes["ZA"][0], codes["ZB"][0]):
-            led.transition(code, "dispatched", "sue", {"assignee": "pat"}, today=today)
-            led.transition(code, "verified", "sue", {"outcome": "illegal", "personnel": "pat,pat2",
-                                                     "on": (today - timedelta(days=7)).isoformat()}, today=today)
-        led.add_patrol(started_at=datetime.now(UTC), personnel="pat,pat2", by="pat", zone_code="ZA")
+    codes = seed_dashboard(url)
     app = create_app(url, secret=SECRET)
     with TestClient(app):
         yield {"app": app, "codes": codes}

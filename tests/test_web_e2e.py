@@ -7,20 +7,15 @@ lead; an analyst sees the leads drawn on the map. Skipped when chromium or playw
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
+from tests.browser import require_browser
+
+require_browser()
 
 from PIL import Image  # noqa: E402
 from sqlalchemy import select  # noqa: E402
@@ -29,15 +24,9 @@ from pipeline.ledger import Ledger  # noqa: E402
 from pipeline.ledger.schema import Event  # noqa: E402
 from pipeline.web.app import create_app  # noqa: E402
 from pipeline.web.testing import PASSWORD, seed  # noqa: E402
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.browser import launch, live_server  # noqa: E402
+from tests.browser import login as _login  # noqa: E402
+from tests.browser import until as _until  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -57,52 +46,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "after_date": "2024-05-01", "run": run.name}))
     (run / "run.json").write_text(json.dumps({"pair_key": "abcd1234"}))  # published, not staging
     app = create_app(url, secret="e2e-secret-of-at-least-thirty-two-bytes")
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    try:
-        yield {"base": f"http://127.0.0.1:{port}", "url": url, "codes": codes, "tmp": tmp}
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
+    with live_server(app) as base:
+        yield {"base": base, "url": url, "codes": codes, "tmp": tmp}
 
 
 @pytest.fixture(scope="module")
-def browser(server: dict) -> Iterator[object]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _until(page: object, expression: str, timeout_s: float = 30.0) -> None:
-    """Wait until ``expression`` is true in the page (evaluated over the devtools protocol, so
-    the page's CSP, which forbids eval, stays in force)."""
-    import time
-
-    end = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        assert time.monotonic() < end, f"timed out waiting for {expression}"
-        page.wait_for_timeout(100)
-
-
-def _login(browser: object, base: str, name: str) -> object:
-    page = browser.new_context().new_page()
-    page.csp_violations = []  # the pages must run under their CSP without one
-    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login")
-    page.wait_for_load_state()
-    return page
+def browser(server: dict) -> Iterator[Any]:
+    with launch() as b:
+        yield b
 
 
 def test_patrol_member_records_a_verification(server: dict, browser: object) -> None:

@@ -33,3 +33,21 @@ def seed(url: str) -> dict[str, list[str]]:
             led.add_user(name=name, role=role, zones=zones, password=PASSWORD, by="test")
         codes = outcome.created
         return {"ZA": codes[:3], "ZB": codes[3:]}
+
+
+def seed_dashboard(url: str) -> dict[str, list[str]]:
+    """:func:`seed` plus what the dashboard shows: the first lead of each zone verified illegal a
+    week ago and not reported (overdue), and one patrol of zone A today."""
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.timeutil import china_today
+
+    codes = seed(url)
+    today = china_today()
+    with Ledger.open(url) as led:
+        for code in (codes["ZA"][0], codes["ZB"][0]):
+            led.transition(code, "dispatched", "sue", {"assignee": "pat"}, today=today)
+            led.transition(code, "verified", "sue", {"outcome": "illegal", "personnel": "pat,pat2",
+                                                     "on": (today - timedelta(days=7)).isoformat()}, today=today)
+        led.add_patrol(started_at=datetime.now(UTC), personnel="pat,pat2", by="pat", zone_code="ZA")
+    return codes
