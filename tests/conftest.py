@@ -98,3 +98,13 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     # a busy machine takes minutes to start the temporary server
     with prefect_test_harness(server_startup_timeout=300):
         yield
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium for one test module (``tests/browser.py``; the module calls
+    ``require_browser()`` first, which skips it without chromium or playwright)."""
+    from tests.browser import launch
+
+    with launch() as b:
+        yield b

@@ -14,7 +14,7 @@ require_browser()
 
 from pipeline.web.app import create_app  # noqa: E402
 from pipeline.web.testing import seed_dashboard  # noqa: E402
-from tests.browser import launch, live_server, login, until  # noqa: E402
+from tests.browser import live_server, login, until  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +24,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     codes = seed_dashboard(url)
     with live_server(create_app(url, secret="dashboard-secret-of-at-least-thirty-two-bytes")) as base:
         yield {"base": base, "codes": codes}
-
-
-@pytest.fixture(scope="module")
-def browser(server: dict) -> Iterator[Any]:
-    with launch() as b:
-        yield b
 
 
 def test_supervisor_sees_the_figures_of_their_zones(server: dict, browser: Any) -> None:

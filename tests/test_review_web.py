@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
 
@@ -18,7 +17,7 @@ from pipeline.ledger.testing import square  # noqa: E402
 from pipeline.review.reading import read_patch_list  # noqa: E402
 from pipeline.web.app import create_app  # noqa: E402
 from pipeline.web.testing import seed  # noqa: E402
-from tests.browser import launch, live_server  # noqa: E402
+from tests.browser import live_server  # noqa: E402
 from tests.browser import login as _login  # noqa: E402
 from tests.review_fixtures import batch_rows, patch_frame  # noqa: E402
 
@@ -39,12 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     app = create_app(url, secret="review-web-secret-of-at-least-thirty-two-bytes")
     with live_server(app) as base:
         yield {"base": base, "url": url, "codes": codes, "tmp": tmp}
-
-
-@pytest.fixture(scope="module")
-def browser(server: dict) -> Iterator[Any]:
-    with launch() as b:
-        yield b
 
 
 def _patches(page: object) -> list[str]:

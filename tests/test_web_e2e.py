@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,7 +23,7 @@ from pipeline.ledger import Ledger  # noqa: E402
 from pipeline.ledger.schema import Event  # noqa: E402
 from pipeline.web.app import create_app  # noqa: E402
 from pipeline.web.testing import PASSWORD, seed  # noqa: E402
-from tests.browser import launch, live_server  # noqa: E402
+from tests.browser import live_server  # noqa: E402
 from tests.browser import login as _login  # noqa: E402
 from tests.browser import until as _until  # noqa: E402
 
@@ -48,12 +47,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     app = create_app(url, secret="e2e-secret-of-at-least-thirty-two-bytes")
     with live_server(app) as base:
         yield {"base": base, "url": url, "codes": codes, "tmp": tmp}
-
-
-@pytest.fixture(scope="module")
-def browser(server: dict) -> Iterator[Any]:
-    with launch() as b:
-        yield b
 
 
 def test_patrol_member_records_a_verification(server: dict, browser: object) -> None:
