@@ -61,6 +61,8 @@ def test_non_utf8_file_name_is_refused_before_any_write(scene, tmp_path):
     ["review", "export", "--batch", "2024-1", "--output", "{tmp}/leads.geojson"],
     ["review", "dossier", "320115202400001", "--output", "{tmp}/d.pdf"],
     ["review", "dossiers", "--batch", "2024-1", "--output", "{tmp}/d"],
+    ["assess", "--from", "2024-01-01", "--to", "2024-12-31"], ["report", "due"], ["ledger", "clue", "list"],
+    ["ledger", "transition", "X-2024-0001", "--to", "dispatched", "--by", "chen"],
 ])
 def test_commands_refuse_a_missing_ledger(tmp_path, command):
     """A mistyped ledger path is bad input: one line naming it, exit 2, no empty ledger made."""

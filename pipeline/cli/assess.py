@@ -59,7 +59,7 @@ def assess_cmd(start: str = typer.Option(..., "--from", help="YYYY-MM-DD (China 
         raise ConfigError("--coverage-m", "must be positive")
     assert days[0] is not None and days[1] is not None
     period, patrol_plan = span(days[0], days[1]), load_plan(plan)
-    with Ledger.open(ledger or default_ledger_url()) as led:
+    with Ledger.open(ledger or default_ledger_url(), create=False) as led:
         result = led.assess(period, Area(region=region, unit=unit), today=days[2], plan=patrol_plan,
                             coverage_m=coverage_m)
     doc = result.as_dict()

@@ -29,7 +29,7 @@ def reply_cmd(code: str, reply: str = typer.Option(..., "--reply"), by: str = ty
     """Record the reply to whoever reported lead CODE."""
     from pipeline.ledger import Ledger
 
-    with Ledger.open(ledger or default_ledger_url()) as led:
+    with Ledger.open(ledger or default_ledger_url(), create=False) as led:
         led.reply_clue(code, reply, by=by, on=_day(on, "--on"))
     typer.echo(f"{code}: reply recorded")
 
@@ -43,7 +43,7 @@ def list_cmd(code: str | None = typer.Argument(None), with_contact: bool = Conta
 
     from pipeline.ledger import Ledger
 
-    with Ledger.open(ledger or default_ledger_url()) as led:
+    with Ledger.open(ledger or default_ledger_url(), create=False) as led:
         rows = led.clues(code, with_contact=with_contact)
     cols = ["code", "channel", "received_on", "reply_due", "replied_on", "reply"]
     cols += ["reporter", "contact"] if with_contact else []

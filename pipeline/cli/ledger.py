@@ -26,7 +26,8 @@ JsonOpt = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
 def _open(url: Optional[str], create: bool = True) -> Any:
-    """The ledger at ``url``; read-only commands pass ``create=False`` (no empty ledger made)."""
+    """The ledger at ``url``; commands that need an existing ledger pass ``create=False`` (no
+    empty ledger made at a mistyped path). ``ledger report`` and ``ledger zone add`` may start one."""
     from pipeline.ledger import Ledger
 
     return Ledger.open(url or default_ledger_url(), create=create)
@@ -140,7 +141,7 @@ def transition_cmd(code: str,
                    note: Optional[str] = typer.Option(None, "--note"),
                    ledger: Optional[str] = LedgerOpt) -> None:
     """Take a lead one step through its lifecycle (refused steps change nothing)."""
-    with _open(ledger) as led:
+    with _open(ledger, create=False) as led:
         led.transition(code, to, by, _fields(set_), note=note)
         status = led.get_lead(code)["status"]
     typer.echo(f"{code}: {status}")
@@ -236,7 +237,7 @@ def attach_cmd(code: str, file: Path, by: str = typer.Option(..., "--by"),
                kind: str = typer.Option("photo", "--kind", help="photo, after_photo (整改后), document."),
                ledger: Optional[str] = LedgerOpt) -> None:
     """Attach a photo or document to a lead (kept by path and sha256)."""
-    with _open(ledger) as led:
+    with _open(ledger, create=False) as led:
         digest = led.attach(code, file, by=by, lon=lon, lat=lat, taken_at=_when(taken_at, "--taken-at"),
                             bearing=bearing, kind=kind)
     typer.echo(f"{code}: attached {file} sha256={digest}")
@@ -277,7 +278,7 @@ def patrol_add_cmd(personnel: str = typer.Option(..., "--personnel", help="At le
                    follow_up: Optional[str] = typer.Option(None, "--follow-up"),
                    ledger: Optional[str] = LedgerOpt) -> None:
     """Record a patrol; with no --lead and no --situation it is a zero report."""
-    with _open(ledger) as led:
+    with _open(ledger, create=False) as led:
         pid = led.add_patrol(
             started_at=_when(start, "--start") or now_utc(), ended_at=_when(end, "--end"),
             personnel=personnel, by=by, zone_code=zone,

@@ -37,7 +37,7 @@ def _write(period_text: str, kind: str, region: str | None, unit: str | None, ou
              "annual": periods.year}[kind]
     period, patrol_plan = parse(period_text), load_plan(plan)
     day = _day(today, "--today") or periods.china_today()
-    with Ledger.open(ledger or default_ledger_url()) as led:
+    with Ledger.open(ledger or default_ledger_url(), create=False) as led:
         figs = led.read(lambda c: collect(c, period, Area(region=region, unit=unit), day, led.calendar,
                                           patrol_plan, coverage_m))
         write_report(figs, output, json_out, html_out)
@@ -77,7 +77,7 @@ def due_cmd(region: str | None = RegionOpt, unit: str | None = UnitOpt, today: s
     from pipeline.reporting.issued import due_reports
 
     day = _day(today, "--today") or china_today()
-    with Ledger.open(ledger or default_ledger_url()) as led:
+    with Ledger.open(ledger or default_ledger_url(), create=False) as led:
         rows = led.read(lambda c: due_reports(c, day, Area(region=region, unit=unit)))
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
