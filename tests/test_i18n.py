@@ -88,6 +88,9 @@ def test_cli_prints_the_chinese_sentence_by_default(ledger_url: str, monkeypatch
     from pipeline.cli.main import app
     from pipeline.cli.options import run_app
 
+    from pipeline.ledger import Ledger
+
+    Ledger.open(ledger_url).close()
     monkeypatch.delenv(i18n.LANG_ENV, raising=False)
     monkeypatch.setattr(sys, "argv", ["landpatrol", "ledger", "transition", "XX-1", "--to",
                                       "dispatched", "--by", "chen", "--ledger", ledger_url])

@@ -77,6 +77,7 @@ def test_annual_report_numbers_equal_json_stats_and_assess(ledger_url: str, tmp_
 def test_monthly_report_of_an_empty_month(ledger_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     out, js = tmp_path / "m.pdf", tmp_path / "m.json"
+    Ledger.open(ledger_url).close()  # an empty ledger (a missing one is refused as a mistyped path)
     rc, _, err = cli(monkeypatch, capsys, "report", "monthly", "--month", "2026-11", "--output", str(out),
                      "--json", str(js), "--today", "2026-12-01", "--ledger", ledger_url)
     assert rc == 0, err
