@@ -95,6 +95,11 @@ def test_model_calls_the_white_cloud_cloud_and_the_field_clear(pair) -> None:
     assert not mask[~_disk(700.0, 800.0, 350.0 + 250.0, SIZE, 10)].any()
     assert mask[_disk(700.0, 800.0, 350.0 + 60.0, SIZE, 10)].mean() > 0.97
     assert not compute_cloud_mask(before, grid).cloudy.any()
+    # the two-step predict (2 x 2 blocks first) gives the mask of predicting every pixel
+    from pipeline.clouds import CloudSettings
+
+    every = compute_cloud_mask(after, grid, CloudSettings(gate=0)).cloudy
+    assert np.array_equal(every, compute_cloud_mask(after, grid).cloudy)
 
 
 def test_windowed_reads_do_not_depend_on_the_window_size(pair) -> None:
