@@ -26,10 +26,12 @@ PRIORITY_ONE_EVENT = "landpatrol.leads.priority-1"
 def publish_pair(plan: Any, report: Any) -> None:
     """Publish the artifacts and the priority-1 event of one pair (inside a flow run)."""
     req = plan.request
-    title = pair_title(req.region, report.before_date, report.after_date)
+    where = f"{req.region} {req.tile}" if req.tile else req.region  # a region of several tiles
+    title = pair_title(where, report.before_date, report.after_date)
     detector = f"{plan.detector.name} {plan.detector.version}"
     threshold = plan.parameters.get("threshold")
-    args = (report.region, report.before_date, report.after_date)
+    args = (f"{report.region}-{req.tile}" if req.tile else report.region, report.before_date,
+            report.after_date)
     create_markdown_artifact(
         markdown=summary_markdown(report, title, detector, threshold),
         key=artifact_key("summary", *args), description=t("run.summary", title=title))

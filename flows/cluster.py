@@ -2,8 +2,10 @@
 
 ``compare_pairs`` plans (hashes and validates) and analyses every pair as Prefect tasks on the
 cluster's workers, in parallel, and records them in the ledger from the flow's own process, one
-transaction per pair, in date order: the ledger gets exactly what a run one pair after another
-gives it (the same leads, codes and sightings), whatever the number of workers.
+transaction per date window (one pair, or the pairs of a region's tiles of those dates, joined
+across tile edges: :mod:`flows.windows`), in date order: the ledger gets exactly what a run one
+pair after another gives it (the same leads, codes and sightings), whatever the number of
+workers.
 
 The cluster is a ``distributed.LocalCluster`` on this machine (``workers`` processes, one pair
 at a time each) unless ``dask`` names the address of a running scheduler (``tcp://host:8786``:
@@ -16,11 +18,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from prefect import flow, get_run_logger
-from prefect.futures import PrefectFuture
+from prefect import flow
 
-from flows.detect_changes import analyse_task, commit_task, plan_task
-from pipeline.runner import PairRequest, already_compared, skipped_report
+from pipeline.runner import PairRequest
 
 
 def task_runner(workers: int | None = None, dask: str | None = None) -> Any:
@@ -37,33 +37,12 @@ def task_runner(workers: int | None = None, dask: str | None = None) -> Any:
 
 @flow(name="compare-pairs", log_prints=True, validate_parameters=False)
 def compare_pairs(requests: list[PairRequest]) -> list[dict[str, Any]]:
-    """Plan and analyse ``requests`` on the task runner's workers; record them in order here
-    and publish each pair's lead table and summary, as ``detect_changes`` does."""
-    from flows.artifacts import publish_pair
+    """Plan and analyse ``requests`` on the task runner's workers; record them window by window
+    here (:mod:`flows.windows`) and publish each pair's lead table and summary, as
+    ``detect_changes`` does."""
+    from flows.windows import compare_windows
 
-    logger = get_run_logger()
-    plans = [plan_task.submit(req) for req in requests]
-    analyses: list[PrefectFuture[Any] | None] = []
-    for req, planned in zip(requests, plans):
-        plan = planned.result()
-        analyses.append(None if already_compared(plan, req.ledger_url) else analyse_task.submit(plan))
-    reports = []
-    for req, planned, analysing in zip(requests, plans, analyses):
-        plan = planned.result()
-        if analysing is None:
-            logger.info("pair %s / %s already compared; nothing to add", plan.before.path,
-                        plan.after.path)
-            skipped = skipped_report(plan)
-            publish_pair(plan, skipped)
-            reports.append(skipped.__dict__)
-            continue
-        report = commit_task(plan, analysing.result(), req.ledger_url)
-        logger.info("%s -> %s: %d new lead(s), %d updated, %d approved change(s)",
-                    report.before_date, report.after_date, len(report.created),
-                    len(report.updated), report.approved)
-        publish_pair(plan, report)
-        reports.append(report.__dict__)
-    return reports
+    return compare_windows(requests, parallel=True)
 
 
 def run_on_cluster(requests: list[PairRequest], workers: int | None = None,

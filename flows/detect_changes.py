@@ -73,9 +73,23 @@ def analyse_task(plan: PairPlan) -> Analysis:
 @task(name="record-run", task_run_name=task_name("record"), retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=retry_transient, persist_result=False)
 def commit_task(plan: PairPlan, analysis: Analysis, ledger_url: str) -> RunReport:
+    return commit_pair(plan, _present(plan, analysis), ledger_url)
+
+
+@task(name="record-window", task_run_name=task_name("record"), retries=IO_RETRIES,
+      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_transient, persist_result=False)
+def commit_window_task(plans: list[PairPlan], analyses: list[Analysis],
+                       ledger_url: str) -> list[RunReport]:
+    """The pairs of one date window (several tiles): joined, recorded in one transaction."""
+    from pipeline.commit import commit_window
+
+    return commit_window(plans, [_present(p, a) for p, a in zip(plans, analyses)], ledger_url)
+
+
+def _present(plan: PairPlan, analysis: Analysis) -> Analysis:
     if not analysis.detection.score_path.exists():  # cache entry outlived its scratch files
-        analysis = analyse_pair(plan, analysis.workdir)
-    return commit_pair(plan, analysis, ledger_url)
+        return analyse_pair(plan, analysis.workdir)
+    return analysis
 
 
 @flow(name="detect-changes", flow_run_name=pair_run_name, log_prints=True, validate_parameters=True)

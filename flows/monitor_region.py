@@ -108,6 +108,7 @@ def column_map_path(region: Region) -> Path | None:
 def pair_requests(region: Region, ledger_url: str, out: Path | None) -> list[PairRequest]:
     """One request per successive pair, with the region's zones, approvals and settings."""
     cfg = region.config or {}
+    several = bool(region.tile_ids)
     requests = []
     for before, after in successive_pairs(region):
         requests.append(PairRequest(
@@ -117,7 +118,7 @@ def pair_requests(region: Region, ledger_url: str, out: Path | None) -> list[Pai
             out_dir=out, region=region.name, region_code=region.code,
             detector=cfg.get("detector"), threshold=cfg.get("threshold"),
             min_area_m2=cfg.get("min_area_m2"), min_overlap=cfg.get("min_overlap", 0.2),
-            column_map=column_map_path(region),
+            column_map=column_map_path(region), tile=after.tile if several else "",
         ))
     return requests
 
@@ -126,7 +127,8 @@ def pair_requests(region: Region, ledger_url: str, out: Path | None) -> list[Pai
       validate_parameters=True)
 def monitor_region(region_dir: Path, ledger: str | None = None, out: Path | None = None,
                    workers: int | None = None, dask: str | None = None) -> list[dict[str, Any]]:
-    """Run ``detect_changes`` on every successive pair of the region not yet compared.
+    """Run ``detect_changes`` on every successive pair of the region not yet compared; the
+    pairs of a date window of several tiles are joined and recorded together (flows.windows).
 
     With several pairs the pairs run in parallel on a Dask cluster (:mod:`flows.cluster`): a
     LocalCluster of ``workers`` processes (default: the cores, at most 4), or the running
@@ -147,4 +149,10 @@ def monitor_region(region_dir: Path, ledger: str | None = None, out: Path | None
         from flows.cluster import run_on_cluster
 
         return run_on_cluster(requests, workers, dask)
-    return [run_request(req).__dict__ for req in requests]
+    from flows.windows import compare_windows, windows
+
+    reports: list[dict[str, Any]] = []
+    for group in windows(requests):  # a window of several tiles is joined before it is recorded
+        todo = [requests[i] for i in group]
+        reports += [run_request(todo[0]).__dict__] if len(todo) == 1 else compare_windows(todo, False)
+    return reports

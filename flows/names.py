@@ -63,14 +63,22 @@ def task_name(stage: str):
     """``task_run_name`` for a pair task taking a ``request`` or a ``plan``."""
 
     def name(parameters: dict[str, Any]) -> str:
-        plan = parameters.get("plan")
+        plans = parameters.get("plans") or []
+        plan = parameters.get("plan") or (plans[0] if plans else None)
         if plan is not None:
             req = plan.request
-            return f"{stage} {pair_title(req.region, plan.before.acquired, plan.after.acquired)}"
+            where = f"{req.region} {len(plans)} tiles" if len(plans) > 1 else _where(req)
+            return f"{stage} {pair_title(where, plan.before.acquired, plan.after.acquired)}"
         req = parameters.get("request")
         if req is None:
             return stage
         before, after = _file_date(req.before, req.before_date), _file_date(req.after, req.after_date)
-        return f"{stage} {pair_title(req.region, before, after)}"
+        return f"{stage} {pair_title(_where(req), before, after)}"
 
     return name
+
+
+def _where(req: Any) -> str:
+    """The region, and the tile in a region of several (``nanjing 50RPV``)."""
+    tile = getattr(req, "tile", "")
+    return f"{req.region} {tile}" if tile else str(req.region)

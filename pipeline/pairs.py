@@ -41,6 +41,8 @@ class PairRequest:
     min_overlap: float = 0.2
     column_map: Path | None = None
     block_size: int = 1024
+    #: the footprint (MGRS tile ``50RPV``...) in a region of several tiles; ``""`` otherwise
+    tile: str = ""
 
 
 @dataclass
@@ -92,6 +94,7 @@ class RunReport:
     run_id: int | None = None
     leads: list[dict[str, Any]] = field(default_factory=list)
     clouds: dict[str, Any] | None = None  # share/km2 of the overlap lost to clouds (pipeline.clouds)
+    tile: str = ""  # the footprint, in a region of several tiles
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, default=str)

@@ -8,6 +8,7 @@ whose pixels only touch diagonally becomes a MultiPolygon.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -90,22 +91,24 @@ def empty_patches(grid: Grid) -> gpd.GeoDataFrame:
 def patch_frame(
     geoms: Sequence[Polygon | MultiPolygon] | gpd.GeoSeries,
     stats: Mapping[str, Sequence] | pd.DataFrame,
-    grid: Grid,
+    grid: Grid | Any,
 ) -> gpd.GeoDataFrame:
-    """The patches frame with exactly :data:`PATCH_COLUMNS`, ``patch_id`` 1..n in order given.
+    """The patches frame with exactly :data:`PATCH_COLUMNS`, ``patch_id`` 1..n in order given,
+    in the CRS of ``grid`` (a :class:`Grid`, or a projected CRS itself).
 
     ``stats`` holds, aligned with ``geoms``: ``pixels``, ``score_mean``, ``score_max`` and
     ``change_class`` (ChangeClass, its int value, or its key). Areas are polygon areas in the
     (projected) grid CRS; ``centroid_lon/lat`` are WGS84 of a point inside the patch (the
     centroid when it lies inside) so a field team navigating to it lands on the patch.
     """
+    crs = grid.crs if isinstance(grid, Grid) else grid
     garr = np.asarray(list(geoms), dtype=object)
     n = len(garr)
     area = shapely.area(garr).astype(float) if n else np.zeros(0)
     lon = lat = np.zeros(0)
     if n:
         pts = _inside_points(garr)
-        to_wgs = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True)
+        to_wgs = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
         lon, lat = to_wgs.transform(shapely.get_x(pts), shapely.get_y(pts))
     classes = [
         c.key if isinstance(c, ChangeClass) else (ChangeClass(int(c)).key if not isinstance(c, str) else c)
@@ -122,5 +125,5 @@ def patch_frame(
         "score_max": np.asarray(stats["score_max"] if n else [], float),
         "change_class": pd.Series(classes, dtype=object),
     })
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(garr if n else [], crs=grid.crs),
-                            crs=grid.crs)[list(PATCH_COLUMNS)]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(garr if n else [], crs=crs),
+                            crs=crs)[list(PATCH_COLUMNS)]

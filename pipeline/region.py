@@ -7,8 +7,10 @@ A region is either a folder (layout in ``data/README.md``)::
 or a STAC ItemCollection JSON file (see :func:`_load_stac`). :func:`load_region` only lists
 tiles and finds their acquisition dates; it opens no pixels. A date in a tile's file name wins
 (no I/O, :func:`pipeline.io.dates.date_from_name`); a tile without one is opened with
-:func:`pipeline.io.tiles.open_tile` for its metadata date. Two tiles of one date are an error
-naming both: the pair between them is meaningless.
+:func:`pipeline.io.tiles.open_tile` for its metadata date. A region may span several tiles of a
+date (MGRS tiles, by the footprint id in their names or STAC properties, :mod:`pipeline.tileids`):
+each footprint is paired with its own earlier tile. Two tiles of one date and one footprint are
+an error naming both: the pair between them is meaningless.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import yaml
 
 from pipeline.errors import ConfigError, TileError, ZoneError
 from pipeline.i18n import msg
+from pipeline.tileids import check_tiles, name_tile, stac_tile, tile_pattern
 from pipeline.timeutil import to_china
 
 RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".jp2", ".img", ".vrt", ".nc", ".dat", ".bsq"})
@@ -40,6 +43,8 @@ class TileEntry:
     sensor: str | None = None
     band_paths: Mapping[str, Path] | None = None
     id: str = ""
+    #: footprint id (MGRS tile ``50RPV``...); ``""`` in a region of one footprint
+    tile: str = ""
 
     @property
     def label(self) -> str:
@@ -51,7 +56,7 @@ class Region:
     name: str
     code: str                      # upper-case [A-Z0-9], used in lead codes (NJ-2002-0001)
     root: Path                     # the region folder, or the STAC JSON file
-    tiles: tuple[TileEntry, ...]   # in date order, no two on one date
+    tiles: tuple[TileEntry, ...]   # in date order (then footprint), one per date and footprint
     zones_path: Path
     approvals_path: Path | None = None
     config: dict[str, Any] = field(default_factory=dict)  # region.yaml as read
@@ -62,6 +67,12 @@ class Region:
     @property
     def sensor(self) -> str | None:
         return self.config.get("sensor")
+
+    @property
+    def tile_ids(self) -> tuple[str, ...]:
+        """The footprints of a region of several tiles; ``()`` for a region of one."""
+        ids = sorted({t.tile for t in self.tiles} - {""})
+        return tuple(ids) if len(ids) > 1 else ()
 
 
 def region_code(name: str) -> str:
@@ -88,14 +99,26 @@ def load_region(path: str | Path) -> Region:
     candidates = _tile_candidates(tiles_dir)
     if not candidates:
         raise TileError(tiles_dir, msg("input.no_tiles"))
-    tiles = [TileEntry(p, _tile_date(p, sensor), sensor, None, p.name) for p in candidates]
+    pattern = tile_pattern(config, path / "region.yaml")
+    tiles = [TileEntry(p, _tile_date(p, sensor), sensor, None, p.name, name_tile(p.name, pattern))
+             for p in candidates]
     return _build(path, path.name, config, tiles, path)
 
 
 def successive_pairs(region: Region) -> list[tuple[TileEntry, TileEntry]]:
-    """(t0, t1), (t1, t2), ... in date order; ``[]`` for a region with one tile."""
-    tiles = _check_dates(sorted(region.tiles, key=lambda t: t.acquired), region.root)
-    return list(zip(tiles[:-1], tiles[1:]))
+    """(t0, t1), (t1, t2), ... of each footprint, in date order (then footprint id); ``[]`` for
+    a region with one date. Pairs of one date window (several footprints) are adjacent."""
+    tiles = _check_dates(sorted(region.tiles, key=_order), region.root)
+    several = bool(region.tile_ids)
+    by_tile: dict[str, list[TileEntry]] = {}
+    for t in tiles:
+        by_tile.setdefault(t.tile if several else "", []).append(t)
+    pairs = [pair for own in by_tile.values() for pair in zip(own[:-1], own[1:])]
+    return sorted(pairs, key=lambda p: (p[1].acquired, p[0].acquired, p[1].tile))
+
+
+def _order(t: TileEntry) -> tuple[date, str]:
+    return t.acquired, t.tile
 
 
 # --- folder regions -------------------------------------------------------------------------
@@ -166,14 +189,12 @@ def _build(
         raise ZoneError(layers, msg("input.no_zones_layer"))
     approvals = _find_layer(layers, config, "approvals")
     patrol_zones = _find_layer(layers, config, "patrol_zones")
-    ordered = _check_dates(sorted(tiles, key=lambda t: t.acquired), root)
+    ordered = _check_dates(sorted(tiles, key=_order), root)
     return Region(name, code, root, tuple(ordered), zones, approvals, config, patrol_zones)
 
 
 def _check_dates(tiles: list[TileEntry], root: Path) -> list[TileEntry]:
-    for a, b in zip(tiles[:-1], tiles[1:]):
-        if a.acquired == b.acquired:
-            raise ConfigError(root, msg("input.same_date", day=a.acquired, a=a.path, b=b.path))
+    check_tiles(tiles, root)
     return tiles
 
 
@@ -204,7 +225,8 @@ def _load_stac(path: Path) -> Region:
         raise ConfigError(path, problem) from exc
     config = _read_config(path.parent / "region.yaml")
     sensor = config.get("sensor")
-    tiles = [_stac_tile(item, path, sensor) for item in collection.items]
+    pattern = tile_pattern(config, path.parent / "region.yaml")
+    tiles = [_stac_tile(item, path, sensor, pattern) for item in collection.items]
     if not tiles:
         raise TileError(path, "the ItemCollection holds no items")
     layers = _stac_layers(collection.extra_fields, path)
@@ -218,7 +240,7 @@ def _href(href: str, source: Path) -> Path:
     return p if p.is_absolute() else (source.parent / p).resolve()
 
 
-def _stac_tile(item: Any, source: Path, sensor: str | None) -> TileEntry:
+def _stac_tile(item: Any, source: Path, sensor: str | None, pattern: str | None) -> TileEntry:
     when = item.datetime or item.common_metadata.start_datetime
     if when is None:
         raise TileError(source, f"item {item.id} has no datetime or start_datetime")
@@ -232,10 +254,12 @@ def _stac_tile(item: Any, source: Path, sensor: str | None) -> TileEntry:
         paths = {k: _href(a.href, source) for k, a in bands.items()}
         parents = {p.parent for p in paths.values()}
         folder = parents.pop() if len(parents) == 1 else source.parent
-        return TileEntry(folder, to_china(when).date(), item_sensor, paths, item.id)
+        return TileEntry(folder, to_china(when).date(), item_sensor, paths, item.id,
+                         stac_tile(item.properties, item.id, pattern))
     if data or tiffs:
         href = _href((data or tiffs)[0].href, source)
-        return TileEntry(href, to_china(when).date(), item_sensor, None, item.id)
+        return TileEntry(href, to_china(when).date(), item_sensor, None, item.id,
+                         stac_tile(item.properties, item.id, pattern) or name_tile(href.name, pattern))
     raise TileError(source, f"item {item.id} has no data, GeoTIFF or band asset")
 
 

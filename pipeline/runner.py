@@ -90,40 +90,15 @@ def _run_record(plan: PairPlan, analysis: Analysis, started_at: datetime) -> Any
 
 
 def commit_pair(plan: PairPlan, analysis: Analysis, ledger_url: str) -> RunReport:
-    """Stage the run folder, record the run (one transaction), publish the folder.
+    """Stage the run folder, record the run (one transaction), publish the folder: the commit
+    of a date window of one pair (:func:`pipeline.commit.commit_window`).
 
     A pair recorded before whose folder never got published (``pending_outputs``) is not
     recorded again: its folder is published now, with the codes the ledger gave its leads.
     """
-    from pipeline.ledger import Ledger
-    from pipeline.outputs import publish_outputs, stage_outputs
+    from pipeline.commit import commit_window
 
-    out = plan.request.out_dir
-    staged = stage_outputs(plan, analysis, out) if out is not None else None
-    try:
-        with Ledger.open(ledger_url) as ledger:
-            outcome = ledger.record_run(_run_record(plan, analysis, analysis.started_at),
-                                        analysis.leads, analysis.approved)
-            state = ledger.run_state(plan.pair_key)
-            completing = outcome.skipped and state is not None and state.pending
-            report = _report(plan, analysis, outcome.run_id, skipped=outcome.skipped and not completing)
-            if report.skipped:
-                return report
-            touched = ledger.run_leads(outcome.run_id)
-            leads = analysis.leads.copy()
-            leads["code"] = codes_for(leads, touched)
-            report.leads = _lead_rows(leads)
-            mine = touched.drop_duplicates("code")
-            report.created = [str(c) for c in mine.loc[mine["created"], "code"]]
-            report.updated = [str(c) for c in mine.loc[~mine["created"], "code"]]
-            if out is not None and staged is not None and (state is None or state.pending):
-                folder = publish_outputs(plan, analysis, leads, staged, out)
-                ledger.mark_published(outcome.run_id, folder.name)
-                report.out_dir = str(folder)
-            return report
-    finally:
-        if staged is not None:
-            shutil.rmtree(staged, ignore_errors=True)
+    return commit_window([plan], [analysis], ledger_url)[0]
 
 
 def _report(plan: PairPlan, analysis: Analysis | None, run_id: int | None, skipped: bool) -> RunReport:
@@ -134,6 +109,7 @@ def _report(plan: PairPlan, analysis: Analysis | None, run_id: int | None, skipp
         approved=0 if analysis is None else len(analysis.approved),
         patches=0 if analysis is None else len(analysis.detection.patches),
         clouds=None if analysis is None else analysis.detection.scene.get("clouds"),
+        tile=plan.request.tile,
     )
 
 

@@ -50,10 +50,11 @@ def _farmland(rng: np.random.Generator) -> np.ndarray:
     return base + fields + rng.normal(0, 0.004, (4, SIZE, SIZE))
 
 
-def _write(path: Path, refl: np.ndarray, date: str) -> None:
+def _write(path: Path, refl: np.ndarray, date: str, crs: CRS = CRS_UTM,
+           origin: tuple[float, float] = ORIGIN) -> None:
     dn = np.clip(refl * 10000, 1, 65535).astype("uint16")
     profile = dict(driver="GTiff", width=SIZE, height=SIZE, count=4, dtype="uint16",
-                   crs=CRS_UTM, transform=Affine(RES, 0, ORIGIN[0], 0, -RES, ORIGIN[1]),
+                   crs=crs, transform=Affine(RES, 0, origin[0], 0, -RES, origin[1]),
                    tiled=True, blockxsize=128, blockysize=128, compress="deflate", nodata=0)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(dn)

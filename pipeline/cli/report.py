@@ -16,7 +16,8 @@ def print_report(reports: Sequence[Any], console: Console | None = None) -> None
     # Off a terminal (pipes, logs, CI) rich would wrap at 80 columns and cut lead codes.
     console = console or Console(width=None if sys.stdout.isatty() else 200)
     for rep in reports:
-        head = f"[bold]{rep.region}[/] {rep.before_date} → {rep.after_date}: "
+        tile = f" {rep.tile}" if getattr(rep, "tile", "") else ""
+        head = f"[bold]{rep.region}[/]{tile} {rep.before_date} → {rep.after_date}: "
         if rep.skipped:
             console.print(head + "already compared, nothing added")
             continue

@@ -5,6 +5,7 @@ rows and events land, or none do. Reads return plain values or GeoDataFrames in 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -144,13 +145,23 @@ class Ledger(InspectionMixin, AccountsMixin):
         again, area now, one more observation); otherwise it becomes a new lead with the next
         code. Any failure rolls everything back.
         """
-        try:
-            lead_rows = frame_rows(leads, "leads")
-            approved_rows = frame_rows(approved, "approved changes")
-        except ValueError as exc:
-            raise LedgerError(self.url, f"run of {run.region} refused: {exc}") from None
-        key = run.pair_key
-        return self.write(lambda conn: recording.record(conn, run, key, lead_rows, approved_rows))
+        return self.record_runs([(run, leads, approved)])[0]
+
+    def record_runs(self, runs: Sequence[tuple[RunRecord, gpd.GeoDataFrame | None,
+                                               gpd.GeoDataFrame | None]]) -> list[RunOutcome]:
+        """Record the pairs of one date window (the tiles of a region, their patches joined
+        across tile edges: :mod:`pipeline.tilejoin`) in one transaction, in the order given;
+        each as :meth:`record_run` does. All land or none do."""
+        prepared = []
+        for run, leads, approved in runs:
+            try:
+                prepared.append((run, frame_rows(leads, "leads"),
+                                 frame_rows(approved, "approved changes")))
+            except ValueError as exc:
+                raise LedgerError(self.url, f"run of {run.region} refused: {exc}") from None
+        return self.write(lambda conn: [recording.record(conn, run, run.pair_key, lead_rows,
+                                                         approved_rows)
+                                        for run, lead_rows, approved_rows in prepared])
 
     # -- reading -------------------------------------------------------------------------
     def leads_frame(self, region: str | None = None, status: str | None = None,
