@@ -4,7 +4,10 @@ A window is the pairs of one ``(before, after)`` date pair: one pair in a region
 footprint, one per tile in a region of several (Sentinel-2 MGRS tiles). Every pair is planned
 and analysed as its own Prefect task (on the Dask workers when ``parallel``); each window is
 then committed by one task in this process, in date order: its tiles' patches joined across
-tile edges and overlaps and recorded in one ledger transaction (:mod:`pipeline.commit`).
+tile edges and overlaps and recorded in one ledger transaction (:mod:`pipeline.commit`). A
+window whose pairs were all recorded is skipped without work; a tile new to a recorded window
+(delivered late) is joined with the tiles recorded before (their analyses come from the cache
+or are redone), and only its own changes are recorded, whole.
 """
 from __future__ import annotations
 
@@ -53,8 +56,12 @@ def compare_windows(requests: list[PairRequest], parallel: bool) -> list[dict[st
     plans = [p.result() for p in planned]
     for group in groups:  # every window is checked before any analysis starts
         check_window([plans[i] for i in group])
-    analyses = [None if already_compared(plan, req.ledger_url) else call(analyse_task, plan)
-                for req, plan in zip(requests, plans)]
+    compared = [already_compared(plan, req.ledger_url) for req, plan in zip(requests, plans)]
+    for group in groups:  # a tile new to a recorded window is joined with the tiles recorded
+        if not all(compared[i] for i in group):
+            for i in group:
+                compared[i] = False
+    analyses = [None if done else call(analyse_task, plan) for done, plan in zip(compared, plans)]
     reports: list[RunReport | None] = [None] * len(requests)
     for group in groups:
         todo = {i: a.result() for i in group if (a := analyses[i]) is not None}
@@ -68,10 +75,10 @@ def compare_windows(requests: list[PairRequest], parallel: bool) -> list[dict[st
                 reports[i] = recorded
         for i in group:
             report = reports[i]
-            if report is None:
+            if report is None or report.skipped:
                 logger.info("pair %s / %s already compared; nothing to add", plans[i].before.path,
                             plans[i].after.path)
-                report = reports[i] = skipped_report(plans[i])
+                report = reports[i] = report or skipped_report(plans[i])
             else:
                 logger.info("%s -> %s%s: %d new lead(s), %d updated, %d approved change(s)",
                             report.before_date, report.after_date,

@@ -8,7 +8,8 @@ workers); here, in the one process that writes the ledger:
    (:func:`pipeline.tilejoin.join_window`; a window of one pair keeps its own leads);
 3. the window's runs are recorded in **one** transaction (:meth:`Ledger.record_runs`): a
    joined change is recorded once, by the run of the tile that saw most of it; a pair already
-   compared is skipped inside the same transaction, so a rerun adds nothing;
+   compared is skipped inside the same transaction, so a rerun adds nothing (a tile new to a
+   recorded window records only what the recorded tiles lacked);
 4. each pair's folder is published with the codes the window's leads got (a tile's part of a
    joined change carries the code of the one lead), and marked published.
 
@@ -39,12 +40,15 @@ def commit_window(plans: Sequence[PairPlan], analyses: Sequence[Analysis],
     from pipeline.runner import _report, _run_record
     from pipeline.tilejoin import join_window
 
-    frames = join_window(plans, analyses)
+    with Ledger.open(ledger_url) as ledger:
+        before = [ledger.run_state(plan.pair_key) for plan in plans]
+    frames = join_window(plans, analyses, [s is not None for s in before])
     staged: list[Path | None] = []
     try:
-        for plan, analysis in zip(plans, analyses):
+        for plan, analysis, state in zip(plans, analyses, before):
             out = plan.request.out_dir
-            staged.append(stage_outputs(plan, analysis, out) if out is not None else None)
+            todo = state is None or state.pending  # a published pair stays as it is
+            staged.append(stage_outputs(plan, analysis, out) if out is not None and todo else None)
         with Ledger.open(ledger_url) as ledger:
             outcomes = ledger.record_runs([(_run_record(plan, analysis, analysis.started_at), leads,
                                             approved)

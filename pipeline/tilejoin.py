@@ -16,7 +16,9 @@ the window is recorded, :func:`join_window` turns them into one patch each (pure
    part only what lies outside the tiles already used (an overlap is counted once, as the tile
    that saw most of the change saw it); pieces that meet across a seam are closed by half a
    pixel. Pixels, mean score and class are weighted by what each part contributes; the
-   change belongs to the pair of its largest part (its ``owner``, whose run records it).
+   change belongs to the pair of its largest part (its ``owner``, whose run records it). A
+   tile delivered after its window was recorded comes after the recorded tiles and records
+   only what it adds (a change it extends, as a sighting of the lead recorded before).
 4. The joined patches are screened once against zones and approvals
    (:func:`pipeline.screening.screen_patches`) and handed back per owner pair.
 
@@ -120,9 +122,15 @@ def components(parts: Sequence[Part], footprints: Sequence[BaseGeometry], tol: f
     return list(groups.values())
 
 
-def mosaic(parts: Sequence[Part], footprints: Sequence[BaseGeometry], tol: float) -> dict[str, Any]:
-    """One change from its parts (module docstring, step 3)."""
-    order = sorted(parts, key=lambda p: (-p.geom.area, p.owner, p.patch_id))
+def mosaic(parts: Sequence[Part], footprints: Sequence[BaseGeometry], tol: float,
+           recorded: Sequence[bool] = ()) -> dict[str, Any]:
+    """One change from its parts (module docstring, step 3). Parts of pairs ``recorded`` before
+    (a tile new to a recorded window) come first; the change then belongs to the new pair
+    that adds most to it, or, adding nothing, stays with the recorded one (nothing to write)."""
+    def done(p: Part) -> bool:
+        return bool(recorded) and recorded[p.owner]
+
+    order = sorted(parts, key=lambda p: (not done(p), -p.geom.area, p.owner, p.patch_id))
     pieces: list[BaseGeometry] = []
     used: list[BaseGeometry] = []
     weights: list[float] = []
@@ -145,8 +153,10 @@ def mosaic(parts: Sequence[Part], footprints: Sequence[BaseGeometry], tol: float
     classes: dict[str, float] = {}
     for part, wt in zip(order, w):
         classes[part.change_class] = classes.get(part.change_class, 0.0) + wt
+    adding = [(wt, k) for k, (part, wt) in enumerate(zip(order, w)) if not done(part) and wt > 0]
+    owner = order[max(adding)[1] if done(order[0]) and adding else 0]
     return {
-        "owner": order[0].owner, "patch_id": order[0].patch_id, "geometry": geom,
+        "owner": owner.owner, "patch_id": owner.patch_id, "geometry": geom,
         "pixels": int(round(w.sum())),
         "score_mean": float(np.average([p.score_mean for p in order], weights=np.maximum(w, 1e-12))),
         "score_max": max(p.score_max for p in order),
@@ -154,13 +164,15 @@ def mosaic(parts: Sequence[Part], footprints: Sequence[BaseGeometry], tol: float
     }
 
 
-def join_patches(plans: Sequence[PairPlan], analyses: Sequence[Analysis]) -> gpd.GeoDataFrame:
-    """The window's patches, one per change (``PATCH_COLUMNS`` plus ``owner``), window CRS."""
+def join_patches(plans: Sequence[PairPlan], analyses: Sequence[Analysis],
+                 recorded: Sequence[bool] = ()) -> gpd.GeoDataFrame:
+    """The window's patches, one per change (``PATCH_COLUMNS`` plus ``owner``), window CRS;
+    ``recorded``: per pair, whether it was recorded before (see :func:`mosaic`)."""
     crs = window_crs(plans)
     footprints = [footprint(plan, crs) for plan in plans]
     tol = 0.5 * max(max(plan.grid.res) for plan in plans)
     parts = _parts(plans, analyses, crs)
-    joined = [mosaic([parts[i] for i in group], footprints, tol)
+    joined = [mosaic([parts[i] for i in group], footprints, tol, recorded)
               for group in components(parts, footprints, tol)]
     joined.sort(key=lambda r: (r["owner"], r["patch_id"]))
     frame = patch_frame([r["geometry"] for r in joined],
@@ -188,13 +200,14 @@ def check_window(plans: Sequence[PairPlan]) -> None:
                 raise TileError(tile.path, f"is the same tile as {path} (the same content)")
 
 
-def join_window(plans: Sequence[PairPlan], analyses: Sequence[Analysis]) -> list[Frames]:
+def join_window(plans: Sequence[PairPlan], analyses: Sequence[Analysis],
+                recorded: Sequence[bool] = ()) -> list[Frames]:
     """Per pair of the window, the leads and approved changes its run records (joined)."""
     if len(plans) == 1:
         return [(analyses[0].leads, analyses[0].approved)]
     from pipeline.screening import screen_patches
 
-    patches = join_patches(plans, analyses)
+    patches = join_patches(plans, analyses, recorded)
     first = plans[0]
     mmu_m2 = first.params.mmu_pixels(first.grid.pixel_area) * first.grid.pixel_area
     screening = screen_patches(patches, first.zones, first.approvals, min_area_m2=mmu_m2,

@@ -38,7 +38,7 @@ def _check_leads(url: str) -> None:
         assert lead.seen_count == 1
 
 
-def _window(root: Path, url: str):
+def _window(root: Path, url: str, out: Path | None = None):
     from pipeline.pairs import PairRequest
     from pipeline.planning import plan_pair
     from pipeline.runner import analyse_pair
@@ -48,7 +48,7 @@ def _window(root: Path, url: str):
     for before, after in successive_pairs(region):
         plan = plan_pair(PairRequest(before=before.path, after=after.path, zones=region.zones_path,
                                      ledger_url=url, region="kuajing", region_code="KJ",
-                                     detector="cva", tile=after.tile))
+                                     detector="cva", tile=after.tile, out_dir=out))
         plans.append(plan)
         analyses.append(analyse_pair(plan, root / "work" / after.tile))
     return plans, analyses
@@ -80,6 +80,74 @@ def test_a_window_of_three_tiles_gives_one_lead_per_change(ledger_url: str, tmp_
     again = commit_window(plans, analyses, ledger_url)
     assert all(r.skipped for r in again)
     _check_leads(ledger_url)
+
+
+def test_a_tile_delivered_late_adds_only_what_it_adds(ledger_url: str, tmp_path: Path) -> None:
+    """51STA arrives after the window of 50SQA and 50SQB was recorded: the change 50SQB saw cut
+    by its edge is completed (one more sighting), nothing else is recorded twice."""
+    from pipeline.commit import commit_window
+    from pipeline.ledger import Ledger
+
+    root = write_region(tmp_path / "r")
+    late = sorted((root / "tiles").glob("T51STA_*"))
+    (tmp_path / "later").mkdir()
+    for path in late:
+        path.rename(tmp_path / "later" / path.name)
+    commit_window(*_window(root, ledger_url), ledger_url)
+    for path in late:
+        (tmp_path / "later" / path.name).rename(path)
+    plans, analyses = _window(root, ledger_url)
+    reports = commit_window(plans, analyses, ledger_url)
+    assert [r.skipped for r in reports] == [True, True, False]
+    with Ledger.open(ledger_url) as led:
+        leads = led.leads_frame()
+    found = _by_change(leads)
+    assert {name: len(v) for name, v in found.items()} == {name: 1 for name in CHANGES}
+    assert {name: v[0].seen_count for name, v in found.items()} == {
+        "edge": 1, "overlap": 1, "cut_b": 2, "cut_c": 1, "alone": 1}
+    for name, (lead,) in found.items():
+        assert lead.area_m2 == pytest.approx(true_area_m2(name), rel=0.02), name
+    assert reports[2].updated == [found["cut_b"][0].code] and reports[2].created == []
+
+
+def test_a_window_stopped_after_its_commit_is_completed_by_the_rerun(ledger_url: str, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """Disk full while publishing the second tile's folder: the window is recorded (one
+    transaction), the rerun publishes the missing folders and records nothing twice."""
+    import errno
+
+    from pipeline import outputs
+    from pipeline.commit import commit_window
+    from pipeline.ledger import Ledger
+    from pipeline.rundirs import run_folders
+
+    out = tmp_path / "out"
+    plans, analyses = _window(write_region(tmp_path / "r"), ledger_url, out)
+    real, calls = outputs.write_evidence, []
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(outputs, "write_evidence", second_fails)
+        with pytest.raises(InputError, match="No space left"):  # OutputError naming the folder
+            commit_window(plans, analyses, ledger_url)
+    with Ledger.open(ledger_url) as led:
+        statuses = led.read(lambda c: [r[0] for r in c.exec_driver_sql(
+            "SELECT status FROM runs ORDER BY id")])
+        codes = sorted(led.leads_frame()["code"])
+    assert statuses == ["completed", "pending_outputs", "pending_outputs"]
+    assert len(codes) == len(CHANGES) and len(list(run_folders(out))) == 1
+    again = commit_window(plans, analyses, ledger_url)
+    assert [r.skipped for r in again] == [True, False, False]
+    assert len(list(run_folders(out))) == 3
+    with Ledger.open(ledger_url) as led:
+        assert sorted(led.leads_frame()["code"]) == codes
+    _check_leads(ledger_url)
+    assert all(r.skipped for r in commit_window(plans, analyses, ledger_url))
 
 
 def test_monitor_a_stac_collection_of_tiles(harness, ledger_url: str, tmp_path: Path) -> None:
