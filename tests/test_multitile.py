@@ -271,7 +271,9 @@ def _one_line(proc, code: int, *words: str) -> None:
     assert all(w in lines[0] for w in words), lines[0]
 
 
-def test_monitor_refuses_in_one_line_and_writes_nothing(tmp_path: Path) -> None:
+def test_monitor_refuses_in_one_line_and_writes_nothing(harness, tmp_path: Path) -> None:
+    from pipeline.cli.monitor import run_monitor
+    from pipeline.errors import SensorError
     from tests.test_cli_run import landpatrol
 
     root = write_region(tmp_path / "r")
@@ -290,9 +292,9 @@ def test_monitor_refuses_in_one_line_and_writes_nothing(tmp_path: Path) -> None:
             item["properties"]["landpatrol:sensor"] = "sentinel2"
     items.write_text(json.dumps(data))
     env_out = tmp_path / "out2"
-    proc = landpatrol("monitor", items, "--ledger", f"sqlite:///{ledger}", "--out", env_out,
-                      "--workers", "1")
-    _one_line(proc, 2, "T51STA_20240601.tif", "one sensor")
+    with pytest.raises(SensorError, match="one sensor") as err:
+        run_monitor(items, f"sqlite:///{ledger}", env_out, workers=1)
+    assert err.value.source.endswith("T51STA_20240601.tif")
     from pipeline.ledger import Ledger
 
     if ledger.exists():
