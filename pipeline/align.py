@@ -33,6 +33,7 @@ from rasterio.windows import Window
 from shapely.geometry import Polygon, box
 
 from pipeline import settings
+from pipeline.direct import grid_offset, read_decimated, read_window
 from pipeline.errors import AlignmentError, SensorError
 from pipeline.grid import Grid
 from pipeline.i18n import msg
@@ -183,7 +184,7 @@ class TileReader:
     """
 
     def __init__(self, tile: Tile, grid: Grid, roles: Iterable[str] | None = None, use_cloud: bool = True,
-                 clouds: CloudMask | None = None) -> None:
+                 clouds: CloudMask | None = None, direct: bool = True) -> None:
         limit_gdal_cache()
         if clouds is not None and clouds.grid != grid:
             raise ValueError("a computed cloud mask must be on the reader's grid")
@@ -200,10 +201,12 @@ class TileReader:
         self._vrts: dict[tuple, WarpedVRT] = {}
         self._samples: dict[int, tuple[BandArrays, np.ndarray]] = {}
         self._cloud_samples: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._offsets: dict[str, tuple[int, int] | None] = {}
+        self.direct = direct  # False: every file through the warper (tests compare both)
 
     def fork(self) -> TileReader:
         """An independent reader of the same tile, grid and roles, for another thread."""
-        return TileReader(self.tile, self.grid, self.roles, self._use_cloud_arg, self.clouds)
+        return TileReader(self.tile, self.grid, self.roles, self._use_cloud_arg, self.clouds, self.direct)
 
     def __enter__(self) -> TileReader:
         self._stack = ExitStack()
@@ -215,16 +218,55 @@ class TileReader:
     def close(self) -> None:
         if self._stack is not None:
             self._stack.close()
-        self._stack, self._datasets, self._vrts = None, {}, {}
+        self._stack, self._datasets, self._vrts, self._offsets = None, {}, {}, {}
 
-    def _vrt(self, ref: BandRef, grid: Grid, resampling: Resampling) -> WarpedVRT:
+    def _dataset(self, ref: BandRef) -> rasterio.DatasetReader:
         if self._stack is None:
             self._stack = ExitStack()
+        src = self._datasets.get(str(ref.path))
+        if src is None:
+            src = self._datasets[str(ref.path)] = self._stack.enter_context(rasterio.open(ref.path))
+        return src
+
+    def _offset(self, refs: list[BandRef]) -> tuple[int, int] | None:
+        """Where the grid starts in the file of ``refs`` if the file lies on the grid's pixels
+        (read directly, :mod:`pipeline.direct`), else None (read through the warper)."""
+        key = str(refs[0].path)
+        if key not in self._offsets:
+            self._offsets[key] = None if not self.direct else grid_offset(
+                self._dataset(refs[0]), self.grid, sorted({r.index for r in self._refs_of(key)}))
+        return self._offsets[key]
+
+    def _refs_of(self, path: str) -> list[BandRef]:
+        refs = [self.tile.bands[r] for r in self.roles]
+        if self.use_cloud and self.tile.cloud is not None:
+            refs.append(self.tile.cloud)
+        return [r for r in refs if str(r.path) == path]
+
+    def _by_file(self) -> list[tuple[list[str], list[BandRef]]]:
+        """The roles read, grouped by the file holding them."""
+        by_file: dict[str, list[str]] = {}
+        for role in self.roles:
+            by_file.setdefault(str(self.tile.bands[role].path), []).append(role)
+        return [(roles, [self.tile.bands[r] for r in roles]) for roles in by_file.values()]
+
+    def _nearest(self, refs: list[BandRef], coarse: Grid) -> np.ndarray:
+        """Bands ``refs`` (of one file) decimated onto ``coarse`` by nearest neighbour (a
+        whole-factor coarsening of the grid), ``(k, rows, cols)``: directly from the file when
+        it lies on the grid, else by the warper. All bands of the file in one pass, so a
+        pixel-interleaved file is decoded once, not once per band."""
+        offset = self._offset(refs)
+        indexes = [r.index for r in refs]
+        if offset is None:
+            return self._vrt(refs[0], coarse, Resampling.nearest).read(indexes)
+        f = round(coarse.transform.a / self.grid.transform.a)
+        return read_decimated(self._dataset(refs[0]), indexes, offset, self.grid, f, coarse.shape)
+
+    def _vrt(self, ref: BandRef, grid: Grid, resampling: Resampling) -> WarpedVRT:
         key = (str(ref.path), grid.transform, grid.width, grid.height, resampling)
         if key not in self._vrts:
-            src = self._datasets.get(str(ref.path))
-            if src is None:
-                src = self._datasets[str(ref.path)] = self._stack.enter_context(rasterio.open(ref.path))
+            src = self._dataset(ref)
+            assert self._stack is not None
             self._vrts[key] = self._stack.enter_context(WarpedVRT(
                 src, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height,
                 resampling=resampling, dtype="float32", nodata=np.nan,
@@ -233,13 +275,12 @@ class TileReader:
 
     def _read_grid(self, grid: Grid, window: Window) -> tuple[BandArrays, np.ndarray]:
         out: BandArrays = {}
-        by_file: dict[str, list[str]] = {}
-        for role in self.roles:
-            by_file.setdefault(str(self.tile.bands[role].path), []).append(role)
-        for roles in by_file.values():
-            refs = [self.tile.bands[r] for r in roles]
-            vrt = self._vrt(refs[0], grid, Resampling.bilinear)
-            data = vrt.read([r.index for r in refs], window=window)
+        for roles, refs in self._by_file():
+            offset = self._offset(refs)
+            if offset is not None and grid == self.grid:
+                data = read_window(self._dataset(refs[0]), [r.index for r in refs], offset, window)
+            else:
+                data = self._vrt(refs[0], grid, Resampling.bilinear).read([r.index for r in refs], window=window)
             for role, ref, arr in zip(roles, refs, data):
                 out[role] = arr / np.float32(ref.scale) if ref.scale != 1 else arr
         mask = self._cloudy(grid, window)
@@ -256,7 +297,14 @@ class TileReader:
         if self.use_cloud:
             ref = self.tile.cloud
             assert ref is not None
-            mask = cloudy(self._vrt(ref, grid, Resampling.nearest).read(ref.index, window=window), ref.kind)
+            offset = self._offset([ref])
+            if offset is not None and grid == self.grid and window is not None:
+                layer = read_window(self._dataset(ref), [ref.index], offset, window)[0]
+            elif offset is not None and grid != self.grid and window is None:  # a decimated sample
+                layer = self._nearest([ref], grid)[0]
+            else:
+                layer = self._vrt(ref, grid, Resampling.nearest).read(ref.index, window=window)
+            mask = cloudy(layer, ref.kind)
         if self.clouds is not None:
             if grid == self.grid:
                 win = window if window is not None else Window(0, 0, grid.width, grid.height)
@@ -303,10 +351,9 @@ class TileReader:
     def _read_grid_nearest(self, coarse: Grid) -> tuple[BandArrays, np.ndarray, np.ndarray]:
         # a coarse VRT with nearest resampling decimates instead of averaging the whole scene
         out: BandArrays = {}
-        for role in self.roles:
-            ref = self.tile.bands[role]
-            arr = self._vrt(ref, coarse, Resampling.nearest).read(ref.index)
-            out[role] = arr / np.float32(ref.scale) if ref.scale != 1 else arr
+        for roles, refs in self._by_file():
+            for role, ref, arr in zip(roles, refs, self._nearest(refs, coarse)):
+                out[role] = arr / np.float32(ref.scale) if ref.scale != 1 else arr
         has_data = np.logical_and.reduce([np.isfinite(a) for a in out.values()])
         mask = self._cloudy(coarse)
         if mask is not None:
@@ -339,6 +386,16 @@ def sample_bands(
         return reader.sample(max_pixels)
 
 
+def sample_pair(before_reader: TileReader, after_reader: TileReader, max_pixels: int = 1_000_000,
+                ) -> tuple[tuple[BandArrays, np.ndarray], tuple[BandArrays, np.ndarray]]:
+    """Both readers' decimated samples (:meth:`TileReader.sample`), decoded at once on two
+    threads (each reader has its own datasets). Each reader keeps its sample, so the scene
+    fit's own calls read nothing again."""
+    from pipeline.parallel import both
+
+    return both(lambda: before_reader.sample(max_pixels), lambda: after_reader.sample(max_pixels))
+
+
 def check_pair_valid(before_reader: TileReader, after_reader: TileReader, grid: Grid,
                      max_pixels: int = 1_000_000) -> float:
     """Fraction of the (decimated) grid valid on both dates; AlignmentError when none is.
@@ -347,8 +404,7 @@ def check_pair_valid(before_reader: TileReader, after_reader: TileReader, grid: 
     reader keeps it, so checking costs no second pass over the files."""
     if before_reader.grid != grid or after_reader.grid != grid:
         raise ValueError("both readers must read onto the pair's grid")
-    _, vb = before_reader.sample(max_pixels)
-    _, va = after_reader.sample(max_pixels)
+    (_, vb), (_, va) = sample_pair(before_reader, after_reader, max_pixels)
     both = vb & va
     if not both.any():
         raise AlignmentError(

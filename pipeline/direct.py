@@ -1,0 +1,111 @@
+"""Reads that skip the warper when a file already lies on the pair grid.
+
+Most pairs are two dates of one tiling (a Sentinel-2 MGRS tile, a Gaofen scene cut to a
+sheet): the file's pixels are the grid's pixels, shifted by whole rows and columns. Warping
+such a file onto the grid (``rasterio.vrt.WarpedVRT``, bilinear) gives every pixel its own
+value, only at the price of resampling each one; reading the file's window directly gives the
+same values at the cost of the decode alone. :func:`grid_offset` says when a file qualifies
+(same CRS, same pixel size, no rotation, a whole-pixel offset, validity from a nodata value or
+none at all, a type float32 holds exactly); :func:`read_window` and :func:`read_decimated`
+then stand in for the warped reads, value for value (``tests/test_direct.py`` compares them
+with the warper on the same files).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import rasterio
+from rasterio.enums import MaskFlags
+from rasterio.windows import Window
+
+from pipeline.grid import Grid
+
+_EXACT_IN_FLOAT32 = {"uint8", "int8", "uint16", "int16", "float32"}
+_TOLERANCE = 1e-9
+STRIP_ROWS = 512
+"""Rows a decimated read decodes at a time (a few blocks high: each block is decoded once)."""
+
+
+def grid_offset(src: rasterio.DatasetReader, grid: Grid, indexes: Sequence[int]) -> tuple[int, int] | None:
+    """``(row, col)`` of the grid's first pixel in ``src`` when ``src`` lies on the grid's pixels
+    (see the module docstring), else None: the file is read through the warper."""
+    if src.crs is None or src.crs != grid.crs:
+        return None
+    s, g = src.transform, grid.transform
+    if s.b != 0 or s.d != 0 or g.b != 0 or g.d != 0:
+        return None
+    if abs(s.a - g.a) > _TOLERANCE * abs(g.a) or abs(s.e - g.e) > _TOLERANCE * abs(g.e):
+        return None
+    col, row = (g.c - s.c) / s.a, (g.f - s.f) / s.e
+    if abs(col - round(col)) > 1e-6 or abs(row - round(row)) > 1e-6:
+        return None
+    for i in indexes:
+        if src.dtypes[i - 1] not in _EXACT_IN_FLOAT32:
+            return None
+        flags = set(src.mask_flag_enums[i - 1])
+        if flags not in ({MaskFlags.nodata}, {MaskFlags.all_valid}):
+            return None  # a mask band or alpha: the warper's validity rules apply
+    return int(round(row)), int(round(col))
+
+
+def _as_float(data: np.ndarray, src: rasterio.DatasetReader, indexes: Sequence[int]) -> np.ndarray:
+    out = data.astype(np.float32)
+    for k, i in enumerate(indexes):
+        nodata = src.nodatavals[i - 1]
+        if nodata is not None and not math.isnan(nodata):
+            out[k][data[k] == nodata] = np.nan
+    return out
+
+
+def read_window(src: rasterio.DatasetReader, indexes: Sequence[int], offset: tuple[int, int],
+                window: Window) -> np.ndarray:
+    """Bands ``indexes`` of ``src`` on ``window`` of the grid: float32 ``(k, h, w)``, NaN where
+    ``src`` holds nodata or does not reach."""
+    h, w = int(window.height), int(window.width)
+    out = np.full((len(indexes), h, w), np.nan, np.float32)
+    r0, c0 = int(window.row_off) + offset[0], int(window.col_off) + offset[1]
+    rr0, cc0 = max(r0, 0), max(c0, 0)
+    rr1, cc1 = min(r0 + h, src.height), min(c0 + w, src.width)
+    if rr1 > rr0 and cc1 > cc0:
+        data = src.read(list(indexes), window=Window(cc0, rr0, cc1 - cc0, rr1 - rr0))
+        out[:, rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = _as_float(data, src, indexes)
+    return out
+
+
+def decimated_positions(n: int, f: int, coarse_n: int) -> np.ndarray:
+    """Fine pixel each of ``coarse_n`` coarse pixels (``f`` fine ones wide) takes by nearest
+    neighbour: the one under its centre, ``floor((i + 0.5) f)``, as the warper picks it."""
+    return np.floor((np.arange(coarse_n) + 0.5) * f + 1e-10).astype(np.int64)
+
+
+def read_decimated(src: rasterio.DatasetReader, indexes: Sequence[int], offset: tuple[int, int],
+                   grid: Grid, f: int, shape: tuple[int, int]) -> np.ndarray:
+    """Every ``f``-th pixel of the grid (nearest, ``shape`` = the coarse grid's), float32
+    ``(k, rows, cols)``, NaN where ``src`` holds nodata or does not reach; decoded in strips
+    of :data:`STRIP_ROWS` rows."""
+    rows = decimated_positions(grid.height, f, shape[0]) + offset[0]
+    cols = decimated_positions(grid.width, f, shape[1]) + offset[1]
+    out = np.full((len(indexes), *shape), np.nan, np.float32)
+    col_ok = (cols >= 0) & (cols < src.width)
+    if not col_ok.any():
+        return out
+    c_lo, c_hi = int(cols[col_ok].min()), int(cols[col_ok].max()) + 1
+    row_ok = np.flatnonzero((rows >= 0) & (rows < src.height))
+    start = 0
+    while start < len(row_ok):
+        first = int(rows[row_ok[start]])
+        strip_end = (first // STRIP_ROWS + 1) * STRIP_ROWS
+        stop = start
+        while stop < len(row_ok) and rows[row_ok[stop]] < strip_end:
+            stop += 1
+        picked = row_ok[start:stop]
+        last = int(rows[picked[-1]]) + 1
+        data = src.read(list(indexes), window=Window(c_lo, first, c_hi - c_lo, last - first))
+        sub = data[:, rows[picked] - first][:, :, cols[col_ok] - c_lo]
+        block = out[:, picked]
+        block[:, :, col_ok] = _as_float(sub, src, indexes)
+        out[:, picked] = block
+        start = stop
+    return out
