@@ -1,6 +1,6 @@
 """Pipeline throughput on a full Sentinel-2-tile-sized pair, against raw decode of the same files.
 
-    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block 1024] [--detector cva]
+    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block 1024] [--detector cva] [--run]
 
 Generates (once, cached in ``--workdir``) a pair of 4-band uint16 GeoTIFFs, tiled 512 x 512,
 deflate, at 10 m in UTM, with a few hundred planted changes; then, each in a fresh process so
@@ -8,7 +8,9 @@ peak memory is its own:
 
 1. ``decode``: reads every block of both files (the I/O + decompression floor);
 2. ``pipeline``: plan + analyse (alignment, detection, clean-up, vectorising, screening against
-   a zones layer), i.e. everything ``landpatrol run`` does but the ledger write.
+   a zones layer), i.e. everything ``landpatrol run`` does but the ledger write;
+3. with ``--run``, ``run``: ``landpatrol run`` end to end (a SQLite ledger and ``--out``: the
+   run folder with its web COGs, overlays, quicklook and chips).
 
 Prints megapixels per second (pixels of the grid, one pair = one pixel) for both, their ratio,
 and peak resident memory. Numbers are for the machine it runs on; compare ratios.
@@ -114,10 +116,32 @@ def run_pipeline(before: Path, after: Path, zones: Path, workdir: Path, block: i
             "patches": len(analysis.detection.patches), "leads": len(analysis.leads)}
 
 
+def run_full(before: Path, after: Path, zones: Path, workdir: Path, block: int, detector: str) -> dict:
+    """``landpatrol run`` end to end: plan, analyse, one ledger transaction (SQLite), run folder."""
+    import shutil
+
+    from pipeline.runner import PairRequest, run_pair
+
+    target = workdir / "run"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    t0 = time.perf_counter()
+    report = run_pair(PairRequest(before=before, after=after, zones=zones, block_size=block, detector=detector,
+                                  ledger_url=f"sqlite:///{target / 'ledger.db'}", out_dir=target / "out"))
+    seconds = time.perf_counter() - t0
+    import rasterio
+
+    with rasterio.open(before) as ds:
+        pixels = ds.width * ds.height
+    return {"seconds": seconds, "pixels": pixels, "patches": report.patches, "leads": len(report.leads)}
+
+
 def child(argv: list[str]) -> None:
     kind, before, after, zones, workdir, block, detector = argv
     if kind == "decode":
         out = run_decode(Path(before), Path(after))
+    elif kind == "run":
+        out = run_full(Path(before), Path(after), Path(zones), Path(workdir), int(block), detector)
     else:
         out = run_pipeline(Path(before), Path(after), Path(zones), Path(workdir), int(block), detector)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -130,13 +154,16 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/landpatrol-bench"))
     ap.add_argument("--block", type=int, default=1024)
     ap.add_argument("--detector", default="cva", help="cva (the reference of every recorded run), gbm, auto, ...")
+    ap.add_argument("--run", action="store_true",
+                    help="also time `landpatrol run` end to end (ledger write and run folder: web COGs, "
+                         "quicklook, chips)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     before, after, zones = generate(args.workdir, args.size)
     print(f"pair: {args.size} x {args.size} x 4 bands uint16 (generated/cached in "
           f"{time.perf_counter() - t0:.0f} s)", flush=True)
     results = {}
-    for kind in ("decode", "pipeline"):
+    for kind in ("decode", "pipeline", *(("run",) if args.run else ())):
         proc = subprocess.run([sys.executable, __file__, "--child", kind, str(before), str(after),
                                str(zones), str(args.workdir), str(args.block), args.detector],
                               capture_output=True, text=True, cwd=REPO)
@@ -146,9 +173,11 @@ def main() -> None:
         r = results[kind]
         print(f"{kind:9s} {r['pixels'] / r['seconds'] / 1e6:8.2f} MP/s  {r['seconds']:7.1f} s  "
               f"peak RSS {r['peak_rss_mb']:,.0f} MB", flush=True)
-    ratio = results["pipeline"]["seconds"] / results["decode"]["seconds"]
-    print(f"pipeline / decode time ratio: {ratio:.1f}x; patches {results['pipeline']['patches']}, "
-          f"leads {results['pipeline']['leads']}")
+    for kind in results:
+        if kind != "decode":
+            ratio = results[kind]["seconds"] / results["decode"]["seconds"]
+            print(f"{kind} / decode time ratio: {ratio:.1f}x; patches {results[kind]['patches']}, "
+                  f"leads {results[kind]['leads']}")
 
 
 if __name__ == "__main__":

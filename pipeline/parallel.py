@@ -16,7 +16,33 @@ from typing import Any, TypeVar
 from rasterio.windows import Window
 
 T = TypeVar("T")
+U = TypeVar("U")
 WindowFn = Callable[[Any, Any, Window], T]
+
+
+def gdal_options() -> dict[str, Any]:
+    """The caller's GDAL options (``rasterio.Env``), to carry into other threads."""
+    from rasterio.env import getenv, hasenv
+
+    return dict(getenv()) if hasenv() else {}
+
+
+def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """``first()`` and ``second()`` at once on two threads (each must use its own datasets;
+    GDAL decodes and encodes without the GIL), in the caller's GDAL options."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import rasterio
+
+    options = gdal_options()
+
+    def in_env(fn: Callable[[], Any]) -> Any:
+        with rasterio.Env(**options):
+            return fn()
+
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.submit(in_env, first), pool.submit(in_env, second)
+        return a.result(), b.result()
 
 
 def default_workers() -> int:
@@ -33,9 +59,8 @@ def map_windows(windows: Sequence[Window], before: Any, after: Any, fn: WindowFn
         return
     import dask
     import rasterio
-    from rasterio.env import getenv, hasenv
 
-    options = dict(getenv()) if hasenv() else {}  # the caller's GDAL options, in every thread
+    options = gdal_options()  # the caller's GDAL options, in every thread
     local = threading.local()
     forks: list[tuple[Any, Any]] = []
     lock = threading.Lock()
