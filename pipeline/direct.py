@@ -25,7 +25,8 @@ from pipeline.grid import Grid
 _EXACT_IN_FLOAT32 = {"uint8", "int8", "uint16", "int16", "float32"}
 _TOLERANCE = 1e-9
 STRIP_ROWS = 512
-"""Rows a decimated read decodes at a time (a few blocks high: each block is decoded once)."""
+CHUNK_COLS = 2048
+"""Rows and columns a decimated read decodes at a time (whole blocks: each is decoded once)."""
 
 
 def grid_offset(src: rasterio.DatasetReader, grid: Grid, indexes: Sequence[int]) -> tuple[int, int] | None:
@@ -80,32 +81,33 @@ def decimated_positions(n: int, f: int, coarse_n: int) -> np.ndarray:
     return np.floor((np.arange(coarse_n) + 0.5) * f + 1e-10).astype(np.int64)
 
 
+def _groups(positions: np.ndarray, ok: np.ndarray, step: int) -> list[np.ndarray]:
+    """Indices (into ``positions``) of the valid positions, grouped by chunk of ``step``."""
+    idx = np.flatnonzero(ok)
+    if not len(idx):
+        return []
+    chunk = positions[idx] // step
+    cuts = np.flatnonzero(np.diff(chunk)) + 1
+    return np.split(idx, cuts)
+
+
 def read_decimated(src: rasterio.DatasetReader, indexes: Sequence[int], offset: tuple[int, int],
                    grid: Grid, f: int, shape: tuple[int, int]) -> np.ndarray:
     """Every ``f``-th pixel of the grid (nearest, ``shape`` = the coarse grid's), float32
-    ``(k, rows, cols)``, NaN where ``src`` holds nodata or does not reach; decoded in strips
-    of :data:`STRIP_ROWS` rows."""
+    ``(k, rows, cols)``, NaN where ``src`` holds nodata or does not reach. Decoded in chunks
+    of whole blocks (about :data:`STRIP_ROWS` x :data:`CHUNK_COLS`), each block once, so
+    memory does not grow with the scene's width."""
     rows = decimated_positions(grid.height, f, shape[0]) + offset[0]
     cols = decimated_positions(grid.width, f, shape[1]) + offset[1]
     out = np.full((len(indexes), *shape), np.nan, np.float32)
-    col_ok = (cols >= 0) & (cols < src.width)
-    if not col_ok.any():
-        return out
-    c_lo, c_hi = int(cols[col_ok].min()), int(cols[col_ok].max()) + 1
-    row_ok = np.flatnonzero((rows >= 0) & (rows < src.height))
-    start = 0
-    while start < len(row_ok):
-        first = int(rows[row_ok[start]])
-        strip_end = (first // STRIP_ROWS + 1) * STRIP_ROWS
-        stop = start
-        while stop < len(row_ok) and rows[row_ok[stop]] < strip_end:
-            stop += 1
-        picked = row_ok[start:stop]
-        last = int(rows[picked[-1]]) + 1
-        data = src.read(list(indexes), window=Window(c_lo, first, c_hi - c_lo, last - first))
-        sub = data[:, rows[picked] - first][:, :, cols[col_ok] - c_lo]
-        block = out[:, picked]
-        block[:, :, col_ok] = _as_float(sub, src, indexes)
-        out[:, picked] = block
-        start = stop
+    bh, bw = src.block_shapes[indexes[0] - 1]
+    row_step, col_step = bh * max(1, STRIP_ROWS // bh), bw * max(1, CHUNK_COLS // bw)
+    col_groups = _groups(cols, (cols >= 0) & (cols < src.width), col_step)
+    for rsel in _groups(rows, (rows >= 0) & (rows < src.height), row_step):
+        r0, r1 = int(rows[rsel[0]]), int(rows[rsel[-1]]) + 1
+        for csel in col_groups:
+            c0, c1 = int(cols[csel[0]]), int(cols[csel[-1]]) + 1
+            data = src.read(list(indexes), window=Window(c0, r0, c1 - c0, r1 - r0))
+            sub = data[:, rows[rsel] - r0][:, :, cols[csel] - c0]
+            out[:, rsel[0]:rsel[-1] + 1, csel[0]:csel[-1] + 1] = _as_float(sub, src, indexes)
     return out

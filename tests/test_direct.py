@@ -9,6 +9,7 @@ from conftest import write_raster
 from rasterio.transform import from_origin
 from rasterio.windows import Window
 
+from pipeline import direct
 from pipeline.align import TileReader, decimated_grid, pair_grid
 from pipeline.io.tiles import open_tile
 
@@ -57,7 +58,10 @@ def test_direct_windows_equal_warped_windows(tmp_path: Path, dtype: str, nodata:
 
 
 @pytest.mark.parametrize("max_pixels", [400, 1000, 1500, 2500, 5000])
-def test_direct_sample_equals_warped_sample(tmp_path: Path, max_pixels: int) -> None:
+def test_direct_sample_equals_warped_sample(tmp_path: Path, max_pixels: int,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(direct, "STRIP_ROWS", 40)  # several chunks each way, as on a large scene
+    monkeypatch.setattr(direct, "CHUNK_COLS", 64)
     ta, tb = _pair(tmp_path)
     grid = pair_grid(ta, tb)
     factors = set()
