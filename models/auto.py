@@ -32,7 +32,10 @@ class BandSetDetector:
         self.version = f"full={full.name} {full.version}; rgb={rgb.name} {rgb.version}"
         self.required_roles = frozenset(full.required_roles) & frozenset(rgb.required_roles)
         self.halo = max(full.halo, rgb.halo)
-        self.thread_safe = all(bool(getattr(m, "thread_safe", False)) for m in self.members.values())
+
+    @property
+    def thread_safe(self) -> bool:
+        return all(bool(getattr(m, "thread_safe", False)) for m in self.members.values())
 
     def member(self, roles: set[str]) -> str:
         return band_set_for(roles)

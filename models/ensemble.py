@@ -63,7 +63,6 @@ class EnsembleDetector:
     name = "ensemble"
     required_roles = frozenset({"red", "green", "blue"})
     threshold = 0.5
-    thread_safe = False  # LightGBM predict is not guaranteed thread-safe
 
     def __init__(self, gbm: GBMDetector | None = None, cva: CVADetector | None = None,
                  mode: str = DEFAULT_MODE, constants: Mapping[str, float] | None = None) -> None:
@@ -75,6 +74,11 @@ class EnsembleDetector:
         self.constants = dict(constants if constants is not None else CONSTANTS[mode])
         self.version = f"1.0-{mode}(gbm {self.gbm.version}, cva {self.cva.version})"
         self.halo = self.gbm.halo
+
+    @property
+    def thread_safe(self) -> bool:
+        """As gbm's (compiled trees are re-entrant, LightGBM's predict is not guaranteed to be)."""
+        return bool(self.gbm.thread_safe and getattr(self.cva, "thread_safe", False))
 
     def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
         scene = dict(self.gbm.fit_scene(before, after, valid))

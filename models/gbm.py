@@ -109,12 +109,23 @@ def scene_features(
     return compute_features(b, a, scene, band_set, wide), b, a
 
 
+PREDICT_ROWS = 1 << 16
+"""Pixels the trees predict at a time (see :func:`probability_map`)."""
+
+
 def probability_map(booster: Any, feats: np.ndarray, valid: np.ndarray, smooth_px: int = SMOOTH_PX,
                     num_threads: int = 0) -> np.ndarray:
     """Booster probability per pixel (0 where invalid), box-averaged over ``smooth_px``."""
     prob = np.zeros(valid.shape, np.float32)
-    if valid.any():
-        prob[valid] = booster.predict(feats[:, valid].T, num_threads=num_threads)
+    where = np.flatnonzero(valid)
+    if where.size:
+        # in chunks of rows: the float64 (pixels, features) matrix the trees read is a few
+        # tens of MB instead of half a GB per window; each pixel's prediction is its own
+        flat, out = feats.reshape(len(feats), -1), np.empty(where.size, np.float32)
+        for start in range(0, where.size, PREDICT_ROWS):
+            rows = where[start:start + PREDICT_ROWS]
+            out[start:start + rows.size] = booster.predict(flat[:, rows].T, num_threads=num_threads)
+        prob[valid] = out
     if smooth_px > 1:
         prob = ndimage.uniform_filter(prob, smooth_px, mode="reflect")
     return prob
@@ -166,6 +177,12 @@ class GBMDetector:
                scene: Mapping[str, Any], band_set: str) -> np.ndarray:
         """Hook on the score before the cut (identity; experiments in lab/ override it)."""
         return score
+
+    @property
+    def thread_safe(self) -> bool:
+        """Windows may run on several threads when every model predicts with compiled trees
+        (:mod:`models.compiled`: re-entrant); LightGBM's own predict is not guaranteed to be."""
+        return all(getattr(b, "backend", "lightgbm") == "lleaves" for b, _ in self._boosters.values())
 
     def band_set(self, roles: set[str]) -> str:
         wanted = band_set_for(roles)

@@ -79,3 +79,13 @@ def test_window_invariant_given_halo(tiny_gbm: GBMDetector, mode: str) -> None:
 def test_default_cva_member_is_cva() -> None:
     det = EnsembleDetector(gbm=GBMDetector({"rgb": (None, 0.5)}, version="x"))
     assert isinstance(det.cva, CVADetector) and det.mode == "gate"
+
+
+def test_windows_run_on_threads_only_with_compiled_trees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compiled trees are re-entrant, LightGBM's own predict is not guaranteed to be."""
+    pytest.importorskip("lleaves")
+    from pipeline import settings
+
+    assert EnsembleDetector().thread_safe  # the shipped models, compiled
+    monkeypatch.setenv(settings.GBM_BACKEND_ENV, "lightgbm")
+    assert not EnsembleDetector().thread_safe
