@@ -6,7 +6,9 @@ the analysis runs and long before the ledger or ``--out`` is written.
 """
 from __future__ import annotations
 
+import errno
 import math
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,8 +34,8 @@ def resolve_region(request: PairRequest) -> PairRequest:
 
     from pipeline.ledger import Ledger
 
-    if not request.ledger_url:
-        return request
+    if not request.ledger_url or not Ledger.probe(request.ledger_url):
+        return request  # a ledger not made yet knows no region
     with Ledger.open(request.ledger_url) as led:
         known = led.region_of(request.region)
     if known is None:
@@ -46,10 +48,16 @@ def resolve_region(request: PairRequest) -> PairRequest:
 
 
 def check_out_dir(out_dir: Path) -> None:
-    """Refuse an ``--out`` that cannot be created or written, before any work is done."""
+    """Refuse an ``--out`` that cannot be created or written, before any work is done; a
+    folder not there yet is checked through its nearest existing parent and not created
+    (input refused later leaves no empty folder behind)."""
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".landpatrol-write-test-"):
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".landpatrol-write-test-"):
             pass
     except OSError as exc:
         raise OutputError(out_dir, msg("input.cannot_write_out", detail=str(exc.strerror or exc))) from None

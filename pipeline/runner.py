@@ -143,6 +143,8 @@ def already_compared(plan: PairPlan, ledger_url: str) -> bool:
     """The pair was recorded, and its run folder published unless none is asked for."""
     from pipeline.ledger import Ledger
 
+    if not Ledger.probe(ledger_url):  # no ledger yet: nothing was compared (the commit makes it)
+        return False
     with Ledger.open(ledger_url) as ledger:
         state = ledger.run_state(plan.pair_key)
     if state is None:
@@ -159,7 +161,7 @@ def run_pair(request: PairRequest, progress: Progress | None = None) -> RunRepor
     from pipeline.ledger import Ledger
 
     check_request(request)  # a bad file name or number fails before the ledger is touched
-    Ledger.open(request.ledger_url).close()  # unreachable ledger fails before any work
+    Ledger.probe(request.ledger_url)  # an unreachable ledger fails before any work; none is made yet
     plan = plan_pair(request)
     if already_compared(plan, request.ledger_url):
         return skipped_report(plan)

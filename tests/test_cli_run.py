@@ -172,3 +172,17 @@ def test_unreachable_ledger_exits_3(scene, tmp_path):
 def test_bad_date_option_is_refused(scene, tmp_path):
     proc = landpatrol(*run_args(scene, tmp_path / "l.sqlite", **{"--before-date": "March 1st"}))
     assert_refused(proc, "--before-date")
+
+
+def test_refused_input_makes_no_ledger_and_no_out_folder(scene, tmp_path):
+    """A first run whose input is refused leaves nothing behind: no empty ledger at the
+    path it would have started, no empty run folder."""
+    db, out = tmp_path / "new.sqlite", tmp_path / "runs" / "x"
+    missing = tmp_path / "S2_20240601_missing.tif"
+    proc = landpatrol(*run_args(scene, db, **{"--after": missing}), "--out", out)
+    assert_refused(proc, str(missing))
+    assert not db.exists() and not (tmp_path / "runs").exists()
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}')
+    assert_refused(landpatrol(*run_args(scene, db, **{"--zones": empty}), "--out", out), str(empty))
+    assert not db.exists() and not (tmp_path / "runs").exists()

@@ -29,7 +29,7 @@ def _refused(req: PairRequest, error: type[InputError], match: str) -> None:
         run_pair(req)
     with Ledger.open(req.ledger_url) as led:
         assert led.read(lambda c: c.exec_driver_sql("SELECT count(*) FROM runs").scalar()) == 0
-    assert req.out_dir is None or not any(req.out_dir.iterdir())
+    assert req.out_dir is None or not req.out_dir.exists() or not any(req.out_dir.iterdir())
 
 
 def test_tiles_given_in_reverse_are_refused_not_swapped(scene, tmp_path):

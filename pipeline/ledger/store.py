@@ -87,6 +87,33 @@ class Ledger(InspectionMixin, AccountsMixin):
             raise
         return ledger
 
+    @classmethod
+    def probe(cls, url: str) -> bool:
+        """Whether a ledger is already at ``url``, checked without writing anything.
+
+        A SQLite file that does not exist yet is fine when its folder is writable (the first
+        commit creates it; ``False``); a foreign or unwritable file is refused as in
+        :meth:`open`. A server is connected to once (an unreachable one raises
+        :class:`LedgerError`), so a run fails before any work without creating or migrating a
+        ledger for input that is refused later."""
+        shown = eng.redact(url)
+        parsed = eng.parse_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            path = eng.sqlite_path(parsed)
+            if path is None:  # in memory: nothing on disk to find
+                return False
+            eng.check_sqlite_location(shown, path)
+            eng.check_sqlite_file(shown, path, True)
+            return path.exists()
+        try:
+            engine = eng.make_engine(parsed)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except (SQLAlchemyError, ImportError) as exc:
+            raise LedgerError(shown, eng.describe(exc)) from None
+        engine.dispose()
+        return True
+
     def close(self) -> None:
         self.engine.dispose()
 
