@@ -1,6 +1,6 @@
 """Pipeline throughput on a full Sentinel-2-tile-sized pair, against raw decode of the same files.
 
-    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block 1024] [--detector cva] [--run]
+    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block PX] [--detector cva] [--run]
 
 Generates (once, cached in ``--workdir``) a pair of 4-band uint16 GeoTIFFs, tiled 512 x 512,
 deflate, at 10 m in UTM, with a few hundred planted changes; then, each in a fresh process so
@@ -110,7 +110,7 @@ def run_pipeline(before: Path, after: Path, zones: Path, workdir: Path, block: i
     from pipeline.runner import PairRequest, analyse_pair, plan_pair
 
     t0 = time.perf_counter()
-    plan = plan_pair(PairRequest(before=before, after=after, zones=zones, block_size=block, detector=detector))
+    plan = plan_pair(PairRequest(before=before, after=after, zones=zones, block_size=block or None, detector=detector))
     analysis = analyse_pair(plan, workdir / "work")
     return {"seconds": time.perf_counter() - t0, "pixels": plan.grid.width * plan.grid.height,
             "patches": len(analysis.detection.patches), "leads": len(analysis.leads)}
@@ -126,7 +126,7 @@ def run_full(before: Path, after: Path, zones: Path, workdir: Path, block: int, 
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     t0 = time.perf_counter()
-    report = run_pair(PairRequest(before=before, after=after, zones=zones, block_size=block, detector=detector,
+    report = run_pair(PairRequest(before=before, after=after, zones=zones, block_size=block or None, detector=detector,
                                   ledger_url=f"sqlite:///{target / 'ledger.db'}", out_dir=target / "out"))
     seconds = time.perf_counter() - t0
     import rasterio
@@ -136,7 +136,73 @@ def run_full(before: Path, after: Path, zones: Path, workdir: Path, block: int, 
     return {"seconds": seconds, "pixels": pixels, "patches": report.patches, "leads": len(report.leads)}
 
 
+class Trace:
+    """Resident memory sampled every 50 ms, charged to the innermost pipeline step running.
+
+    Wraps a few module-level functions of the pipeline (looked up at call time, so wrapping
+    the module attribute is enough); reports each step's calls, seconds and peak RSS."""
+
+    STEPS = [("pipeline.planning", "plan_pair"), ("pipeline.clouds", "pair_masks"),
+             ("pipeline.align", "check_pair_valid"), ("pipeline.detect", "fit_scene"),
+             ("pipeline.detect", "_detect_windows"), ("pipeline.stitch", "Stitcher.finish"),
+             ("pipeline.detect", "patch_frame"), ("rasterio.shutil", "copy"),
+             ("pipeline.clouds", "cloud_loss"), ("pipeline.screening", "screen_patches"),
+             ("pipeline.commit", "commit_window")]
+
+    def __init__(self) -> None:
+        import threading
+
+        self.stack: list[str] = ["other"]
+        self.peak: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def rss_mb() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            step = self.stack[-1]
+            self.peak[step] = max(self.peak.get(step, 0.0), self.rss_mb())
+
+    def install(self) -> None:
+        import functools
+        import importlib
+
+        for module, name in self.STEPS:
+            mod = importlib.import_module(module)
+            owner, attr = (getattr(mod, name.split(".")[0]), name.split(".")[1]) if "." in name else (mod, name)
+            fn = getattr(owner, attr)
+
+            def wrapped(*a, __fn=fn, __step=name, **kw):
+                self.stack.append(__step)
+                t0 = time.perf_counter()
+                try:
+                    return __fn(*a, **kw)
+                finally:
+                    self.seconds[__step] = self.seconds.get(__step, 0.0) + time.perf_counter() - t0
+                    self.calls[__step] = self.calls.get(__step, 0) + 1
+                    self.stack.pop()
+
+            setattr(owner, attr, functools.wraps(fn)(wrapped))
+        self._thread.start()
+
+    def report(self) -> dict:
+        self._stop.set()
+        rows = {step: {"calls": self.calls.get(step, 0), "seconds": round(self.seconds.get(step, 0.0), 2),
+                       "peak_rss_mb": round(self.peak.get(step, 0.0))} for step in self.peak}
+        return rows
+
+
 def child(argv: list[str]) -> None:
+    trace = None
+    if argv and argv[0] == "--trace":
+        trace, argv = Trace(), argv[1:]
+        trace.install()
     kind, before, after, zones, workdir, block, detector = argv
     if kind == "decode":
         out = run_decode(Path(before), Path(after))
@@ -145,6 +211,8 @@ def child(argv: list[str]) -> None:
     else:
         out = run_pipeline(Path(before), Path(after), Path(zones), Path(workdir), int(block), detector)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if trace is not None:
+        out["steps"] = trace.report()
     print(json.dumps(out))
 
 
@@ -152,19 +220,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=10980)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/landpatrol-bench"))
-    ap.add_argument("--block", type=int, default=1024)
+    ap.add_argument("--block", type=int, default=0, help="window side (default: the detector's own)")
     ap.add_argument("--detector", default="cva", help="cva (the reference of every recorded run), gbm, auto, ...")
     ap.add_argument("--run", action="store_true",
                     help="also time `landpatrol run` end to end (ledger write and run folder: web COGs, "
                          "quicklook, chips)")
+    ap.add_argument("--trace", action="store_true",
+                    help="sample resident memory every 50 ms and print each pipeline step's time and peak RSS")
+    ap.add_argument("--only", choices=("decode", "pipeline", "run"), action="append",
+                    help="run only these steps (repeatable; default: decode, pipeline and, with --run, run)")
+    ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
     t0 = time.perf_counter()
     before, after, zones = generate(args.workdir, args.size)
     print(f"pair: {args.size} x {args.size} x 4 bands uint16 (generated/cached in "
           f"{time.perf_counter() - t0:.0f} s)", flush=True)
     results = {}
-    for kind in ("decode", "pipeline", *(("run",) if args.run else ())):
-        proc = subprocess.run([sys.executable, __file__, "--child", kind, str(before), str(after),
+    kinds = args.only or ["decode", "pipeline", *(["run"] if args.run else [])]
+    for kind in kinds:
+        proc = subprocess.run([sys.executable, __file__, "--child", *(["--trace"] if args.trace else []), kind, str(before), str(after),
                                str(zones), str(args.workdir), str(args.block), args.detector],
                               capture_output=True, text=True, cwd=REPO)
         if proc.returncode != 0:
@@ -173,8 +247,13 @@ def main() -> None:
         r = results[kind]
         print(f"{kind:9s} {r['pixels'] / r['seconds'] / 1e6:8.2f} MP/s  {r['seconds']:7.1f} s  "
               f"peak RSS {r['peak_rss_mb']:,.0f} MB", flush=True)
+        for step, row in r.get("steps", {}).items():
+            print(f"    {step:18s} {row['calls']:3d} calls {row['seconds']:7.1f} s  peak RSS "
+                  f"{row['peak_rss_mb']:6,d} MB", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"size": args.size, "detector": args.detector, **results}, indent=1))
     for kind in results:
-        if kind != "decode":
+        if kind != "decode" and "decode" in results:
             ratio = results[kind]["seconds"] / results["decode"]["seconds"]
             print(f"{kind} / decode time ratio: {ratio:.1f}x; patches {results[kind]['patches']}, "
                   f"leads {results[kind]['leads']}")

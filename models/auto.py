@@ -4,8 +4,9 @@ The v4 protocol (models/README.md) judges three regimes: Sentinel-2-like multisp
 (nir and swir present), RGB / 4-band aerial and drone pairs, and coarse (> 15 m) pixels. The
 registry resolves the coarse regime by pixel size before a detector exists; this detector
 resolves the other two per pair, in ``fit_scene``, from the bands the pair has, and records the
-member it used (``scene["auto"]``). Its halo covers both members; it is thread-safe only if
-both are.
+member it used (``scene["auto"]``). Its ``halo`` covers both members and it is thread-safe only if
+both are; per scene, windows take the halo, window size and thread safety of the member that
+detects it (``halo_for``, ``window_for``, ``thread_safe_for``).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from models.base import BandStack, ChangeMap, Detector
+from models.base import BandStack, ChangeMap, Detector, window_halo, window_px, window_thread_safe
 from models.features import band_set_for
 
 
@@ -36,6 +37,17 @@ class BandSetDetector:
     @property
     def thread_safe(self) -> bool:
         return all(bool(getattr(m, "thread_safe", False)) for m in self.members.values())
+
+    def halo_for(self, scene: Mapping[str, Any]) -> int:
+        """The halo of the member that detects this scene (cva needs none; ``halo`` is the widest)."""
+        det = self.members[scene["auto"]["band_set"]]
+        return window_halo(det, scene)
+
+    def window_for(self, scene: Mapping[str, Any]) -> int:
+        return window_px(self.members[scene["auto"]["band_set"]], scene)
+
+    def thread_safe_for(self, scene: Mapping[str, Any]) -> bool:
+        return window_thread_safe(self.members[scene["auto"]["band_set"]], scene)
 
     def member(self, roles: set[str]) -> str:
         return band_set_for(roles)

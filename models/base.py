@@ -54,6 +54,35 @@ class Detector(Protocol):
         ...
 
 
+DEFAULT_WINDOW_PX = 1024
+"""Side of a detection window for detectors that state no ``window_px`` of their own."""
+
+
+def window_halo(detector: Detector, scene: Mapping[str, Any]) -> int:
+    """Context pixels a window needs for this scene: ``detector.halo_for(scene)`` where the
+    detector resolves a member per scene (``auto``), else ``detector.halo``. A per-pixel
+    member under ``auto`` needs none, though ``auto.halo`` covers its widest member."""
+    fn = getattr(detector, "halo_for", None)
+    return int(fn(scene)) if callable(fn) else int(detector.halo)
+
+
+def window_px(detector: Detector, scene: Mapping[str, Any]) -> int:
+    """The detector's window side for this scene (``window_for(scene)``, ``window_px`` or
+    :data:`DEFAULT_WINDOW_PX`). Results do not depend on it; memory and speed do: a trained
+    detector's per-window features are tens of bytes a pixel."""
+    fn = getattr(detector, "window_for", None)
+    if callable(fn):
+        return int(fn(scene))
+    return int(getattr(detector, "window_px", DEFAULT_WINDOW_PX))
+
+
+def window_thread_safe(detector: Detector, scene: Mapping[str, Any]) -> bool:
+    """Whether this scene's windows may run on several threads (``thread_safe_for(scene)`` or
+    ``thread_safe``)."""
+    fn = getattr(detector, "thread_safe_for", None)
+    return bool(fn(scene)) if callable(fn) else bool(getattr(detector, "thread_safe", False))
+
+
 def rescale(prob: np.ndarray, cut: float) -> np.ndarray:
     """Monotone map of [0, 1] onto [0, 1] sending ``cut`` to 0.5."""
     cut = float(min(max(cut, 1e-6), 1 - 1e-6))

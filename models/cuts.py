@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from models.base import BandStack, ChangeMap, Detector, rescale
+from models.base import BandStack, ChangeMap, Detector, rescale, window_halo, window_px, window_thread_safe
 from pipeline.classes import ChangeClass
 
 METHODS = ("otsu", "ki", "gmm", "spread")
@@ -156,6 +156,15 @@ class WrappedDetector:
         self.required_roles = inner.required_roles
         self.halo = inner.halo
         self.thread_safe = bool(getattr(inner, "thread_safe", False))
+
+    def halo_for(self, scene: Mapping[str, Any]) -> int:
+        return window_halo(self.inner, scene)
+
+    def window_for(self, scene: Mapping[str, Any]) -> int:
+        return window_px(self.inner, scene)
+
+    def thread_safe_for(self, scene: Mapping[str, Any]) -> bool:
+        return window_thread_safe(self.inner, scene)
 
 
 class SceneCutDetector(WrappedDetector):

@@ -74,6 +74,7 @@ class EnsembleDetector:
         self.constants = dict(constants if constants is not None else CONSTANTS[mode])
         self.version = f"1.0-{mode}(gbm {self.gbm.version}, cva {self.cva.version})"
         self.halo = self.gbm.halo
+        self.window_px = self.gbm.window_px  # gbm's features set the window's memory
 
     @property
     def thread_safe(self) -> bool:

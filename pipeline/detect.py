@@ -23,7 +23,7 @@ import rasterio.shutil
 from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
-from models.base import BandStack, Detector
+from models.base import BandStack, Detector, window_halo, window_px, window_thread_safe
 from pipeline.coreg import estimate_stack_shift
 from pipeline.errors import AlignmentError, ConfigError, OutputError, SensorError
 from pipeline.grid import Grid
@@ -63,12 +63,14 @@ class DetectParams:
     Landsat 30 m pixel is already 900 m2). ``opening_radius_px`` (square footprint ``2r+1``)
     removes specks and 1-2 px wide misregistration edges before the MMU. ``threshold`` None
     means the detector's own default; a pixel is changed where ``score > threshold``.
+    ``block_size`` None means the detector's window (:func:`models.base.window_px`); results
+    do not depend on it.
     """
 
     threshold: float | None = None
     min_area_m2: float = 400.0
     min_pixels: int = 4
-    block_size: int = 1024
+    block_size: int | None = None
     opening_radius_px: int = 1
     sample_pixels: int = 1_000_000
     workers: int = field(default_factory=default_workers)  # threads, for thread-safe detectors
@@ -80,7 +82,7 @@ class DetectParams:
             raise ConfigError("--min-area", msg("input.min_area_range", value=self.min_area_m2))
         if self.min_pixels < 1:
             raise ConfigError("min_pixels", msg("input.min_pixels_range", value=self.min_pixels))
-        if self.block_size < 16:
+        if self.block_size is not None and self.block_size < 16:
             raise ConfigError("--block-size", msg("input.block_size_range", value=self.block_size))
         if self.opening_radius_px < 0:
             raise ConfigError("opening_radius_px", msg("input.at_least", value=self.opening_radius_px, minimum=0))
@@ -188,7 +190,8 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
     """
     radius, mmu = params.opening_radius_px, params.mmu_pixels(grid.pixel_area)
     extra = cleanup_halo(radius)
-    halo, total = detector.halo + extra, grid.n_blocks(params.block_size)
+    block = params.block_size or window_px(detector, scene)
+    halo, total = window_halo(detector, scene) + extra, grid.n_blocks(block)
     try:
         dst_s = rasterio.open(score_tmp, "w", **_profile(grid, "float32", SCORE_NODATA, None))
         dst_c = rasterio.open(class_path, "w", **_profile(grid, "uint8", None, "deflate"))
@@ -210,8 +213,8 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
         pieces = window_pieces(flagged, inner, win, score[inner], cls, grid.shape, radius, mmu)
         return win, (score[inner], cls, valid[inner], int(flagged[inner].sum())), pieces
 
-    workers = params.workers if getattr(detector, "thread_safe", False) else 1
-    windows = list(grid.blocks(params.block_size))
+    workers = params.workers if window_thread_safe(detector, scene) else 1
+    windows = list(grid.blocks(block))
     stitcher, n_valid, n_flagged = Stitcher(grid, mmu), 0, 0
     with dst_s, dst_c:
         results = map_windows(windows, before, after, one, workers)

@@ -40,7 +40,7 @@ class PairRequest:
     min_area_m2: float | None = None
     min_overlap: float = 0.2
     column_map: Path | None = None
-    block_size: int = 1024
+    block_size: int | None = None  # None: the detector's window (results do not depend on it)
     #: the footprint (MGRS tile ``50RPV``...) in a region of several tiles; ``""`` otherwise
     tile: str = ""
 

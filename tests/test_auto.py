@@ -41,3 +41,54 @@ def test_halo_and_thread_safety_cover_both_members() -> None:
     assert det.halo == 2 and det.thread_safe
     with pytest.raises(ValueError):
         BandSetDetector({"full": CVADetector()})
+
+
+def test_windows_take_the_member_of_the_scene() -> None:
+    """Per scene, windows get the halo, side and thread safety of the member that detects it:
+    a Sentinel-2-like pair under ``auto`` is read with cva's halo (0), not the ensemble's."""
+    from models.base import DEFAULT_WINDOW_PX, window_halo, window_px, window_thread_safe
+
+    class Heavy(CVADetector):
+        window_px = 256
+        thread_safe = False
+
+    heavy = Heavy(smooth_rgb=5)
+    det = BandSetDetector({"full": CVADetector(), "rgb": heavy})
+    full = {"auto": {"band_set": "full"}}
+    rgb = {"auto": {"band_set": "rgb"}}
+    assert (window_halo(det, full), window_px(det, full), window_thread_safe(det, full)) == (0, DEFAULT_WINDOW_PX, True)
+    assert (window_halo(det, rgb), window_px(det, rgb), window_thread_safe(det, rgb)) == (2, 256, False)
+    cut = SceneCutDetector(det, "otsu")  # a cut around auto passes the member's settings on
+    assert (window_halo(cut, rgb), window_px(cut, rgb)) == (2, 256)
+    assert window_halo(CVADetector(smooth_rgb=3), {}) == 1 and window_px(CVADetector(), {}) == DEFAULT_WINDOW_PX
+
+
+def test_default_window_is_the_detectors_and_results_do_not_depend_on_it(tmp_path) -> None:
+    """``DetectParams.block_size`` None takes the detector's window; a forced side gives the
+    same patches and rasters."""
+    import rasterio
+
+    from pipeline.align import TileReader, pair_grid
+    from pipeline.detect import DetectParams, detect_pair
+    from pipeline.io.tiles import open_tile
+    from tests.scenes import make_scene
+
+    scene = make_scene(tmp_path / "scene")
+    before, after = open_tile(scene.before), open_tile(scene.after)
+    grid = pair_grid(before, after)
+
+    class Small(CVADetector):
+        window_px = 32
+
+    seen: list[int] = []
+    runs: dict = {}
+    for name, params in (("own", DetectParams()), ("forced", DetectParams(block_size=100))):
+        with TileReader(before, grid) as rb, TileReader(after, grid) as ra:
+            runs[name] = detect_pair(rb, ra, grid, Small(), tmp_path / name, params,
+                                     progress=lambda done, total: seen.append(total))
+    assert runs["own"].stats.windows == grid.n_blocks(32) > runs["forced"].stats.windows
+    assert len(runs["own"].patches) == 3
+    assert runs["own"].patches.geometry.geom_equals(runs["forced"].patches.geometry).all()
+    for f in ("score_path", "class_path"):
+        with rasterio.open(getattr(runs["own"], f)) as x, rasterio.open(getattr(runs["forced"], f)) as y:
+            np.testing.assert_array_equal(x.read(), y.read())
