@@ -1,8 +1,8 @@
 """Pipeline throughput on a full Sentinel-2-tile-sized pair, against raw decode of the same files.
 
-    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block PX] [--detector cva] [--run]
+    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block PX] [--bands 4|6] [--detector cva] [--run] [--trace] [--json OUT]
 
-Generates (once, cached in ``--workdir``) a pair of 4-band uint16 GeoTIFFs, tiled 512 x 512,
+Generates (once, cached in ``--workdir``) a pair of 4-band (``--bands 6``: Sentinel-2-like, with swir) uint16 GeoTIFFs, tiled 512 x 512,
 deflate, at 10 m in UTM, with a few hundred planted changes; then, each in a fresh process so
 peak memory is its own:
 
@@ -31,42 +31,49 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-def generate(workdir: Path, size: int) -> tuple[Path, Path, Path]:
+BANDS = {4: ("blue", "green", "red", "nir"), 6: ("blue", "green", "red", "nir", "swir1", "swir2")}
+"""Band sets of the generated pair: 4 (Gaofen / PlanetScope-like; ``auto`` takes its RGB member,
+the ensemble) or 6 (Sentinel-2-like, nir and swir; ``auto`` takes cva)."""
+
+
+def generate(workdir: Path, size: int, bands: int = 4) -> tuple[Path, Path, Path]:
     import geopandas as gpd
     import rasterio
     from affine import Affine
     from rasterio.windows import Window
     from shapely.geometry import box
 
-    before, after, zones = (workdir / f"B_{size}_2024-03-01.tif", workdir / f"A_{size}_2024-06-01.tif",
+    tag = f"{size}" if bands == 4 else f"{size}x{bands}"
+    before, after, zones = (workdir / f"B_{tag}_2024-03-01.tif", workdir / f"A_{tag}_2024-06-01.tif",
                             workdir / f"zones_{size}.gpkg")
     if before.exists() and after.exists() and zones.exists():
         return before, after, zones
     workdir.mkdir(parents=True, exist_ok=True)
     x0, y0 = 600000.0, 3600000.0
-    profile = dict(driver="GTiff", width=size, height=size, count=4, dtype="uint16",
+    profile = dict(driver="GTiff", width=size, height=size, count=bands, dtype="uint16",
                    crs="EPSG:32650", transform=Affine(10, 0, x0, 0, -10, y0), tiled=True,
                    blockxsize=512, blockysize=512, compress="deflate", nodata=0, BIGTIFF="YES")
     rng = np.random.default_rng(42)
-    base = np.array([400, 700, 500, 3500], np.float32)[:, None, None]
+    base = np.array([400, 700, 500, 3500, 2600, 1600][:bands], np.float32)[:, None, None]
+    roof = np.array([2500, 2700, 2900, 3000, 3200, 3100][:bands], np.float32)[:, None, None]
     # beyond a Sentinel-2 tile (Gaofen-2 scenes are ~30,000 px) noise comes from a bank of
     # blocks, deflated at level 1, and planted changes keep the S2 tile's density: generating
     # stays minutes, not an hour, on 2 cores
     large = size > 12000
     if large:
         profile.update(zlevel=1, num_threads="ALL_CPUS")
-    bank = rng.normal(0, 25, (8, 4, 1024, 1024)).astype(np.float32) if large else None
+    bank = rng.normal(0, 25, (8, bands, 1024, 1024)).astype(np.float32) if large else None
     changes = rng.integers(0, size - 40, (max(300, round(300 * (size / 10980) ** 2)) if large else 300, 2))
     step = 1024
     with rasterio.open(before, "w", **profile) as db, rasterio.open(after, "w", **profile) as da:
         for r in range(0, size, step):
             for c in range(0, size, step):
                 h, w = min(step, size - r), min(step, size - c)
-                field = rng.normal(0, 60, (4, 1, 1)).astype(np.float32)
+                field = rng.normal(0, 60, (bands, 1, 1)).astype(np.float32)
                 if bank is None:
-                    noise = rng.normal(0, 25, (4, h, w)).astype(np.float32)
+                    noise = rng.normal(0, 25, (bands, h, w)).astype(np.float32)
                     b = base + field + noise
-                    a = b * 1.02 + rng.normal(0, 25, (4, h, w)).astype(np.float32)
+                    a = b * 1.02 + rng.normal(0, 25, (bands, h, w)).astype(np.float32)
                 else:
                     k = rng.integers(0, 8, 2)
                     b = base + field + bank[k[0], :, :h, :w]
@@ -76,12 +83,12 @@ def generate(workdir: Path, size: int) -> tuple[Path, Path, Path]:
                     if -30 < rr < h and -30 < c2 < w:
                         sl = (slice(None), slice(max(rr, 0), max(rr + 30, 0)),
                               slice(max(c2, 0), max(c2 + 30, 0)))
-                        a[sl] = np.array([2500, 2700, 2900, 3000], np.float32)[:, None, None]
+                        a[sl] = roof
                 win = Window(c, r, w, h)
                 db.write(np.clip(b, 1, 65535).astype(np.uint16), window=win)
                 da.write(np.clip(a, 1, 65535).astype(np.uint16), window=win)
         for ds in (db, da):
-            for i, name in enumerate(("blue", "green", "red", "nir"), 1):
+            for i, name in enumerate(BANDS[bands], 1):
                 ds.set_band_description(i, name)
     half = size * 10 / 2
     cells = [box(x0 + i * half / 4, y0 - (j + 1) * half / 4, x0 + (i + 1) * half / 4, y0 - j * half / 4)
@@ -221,6 +228,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=10980)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/landpatrol-bench"))
     ap.add_argument("--block", type=int, default=0, help="window side (default: the detector's own)")
+    ap.add_argument("--bands", type=int, choices=sorted(BANDS), default=4,
+                    help="4 (blue, green, red, nir) or 6 (Sentinel-2-like, with swir1 and swir2)")
     ap.add_argument("--detector", default="cva", help="cva (the reference of every recorded run), gbm, auto, ...")
     ap.add_argument("--run", action="store_true",
                     help="also time `landpatrol run` end to end (ledger write and run folder: web COGs, "
@@ -232,8 +241,8 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    before, after, zones = generate(args.workdir, args.size)
-    print(f"pair: {args.size} x {args.size} x 4 bands uint16 (generated/cached in "
+    before, after, zones = generate(args.workdir, args.size, args.bands)
+    print(f"pair: {args.size} x {args.size} x {args.bands} bands uint16 (generated/cached in "
           f"{time.perf_counter() - t0:.0f} s)", flush=True)
     results = {}
     kinds = args.only or ["decode", "pipeline", *(["run"] if args.run else [])]
@@ -251,7 +260,8 @@ def main() -> None:
             print(f"    {step:18s} {row['calls']:3d} calls {row['seconds']:7.1f} s  peak RSS "
                   f"{row['peak_rss_mb']:6,d} MB", flush=True)
     if args.json:
-        args.json.write_text(json.dumps({"size": args.size, "detector": args.detector, **results}, indent=1))
+        args.json.write_text(json.dumps({"size": args.size, "bands": args.bands, "detector": args.detector,
+                                         **results}, indent=1))
     for kind in results:
         if kind != "decode" and "decode" in results:
             ratio = results[kind]["seconds"] / results["decode"]["seconds"]

@@ -282,7 +282,8 @@ class TileReader:
             else:
                 data = self._vrt(refs[0], grid, Resampling.bilinear).read([r.index for r in refs], window=window)
             for role, ref, arr in zip(roles, refs, data):
-                out[role] = arr / np.float32(ref.scale) if ref.scale != 1 else arr
+                # ``data`` is this read's own float32 array: scaled in place (the same values)
+                out[role] = np.divide(arr, np.float32(ref.scale), out=arr) if ref.scale != 1 else arr
         mask = self._cloudy(grid, window)
         if mask is not None:
             for arr in out.values():
@@ -321,6 +322,8 @@ class TileReader:
         h, w = int(window.height) + 2 * halo, int(window.width) + 2 * halo
         cc0, rr0 = max(c0, 0), max(r0, 0)
         cc1, rr1 = min(c0 + w, self.grid.width), min(r0 + h, self.grid.height)
+        if (cc0, rr0, cc1, rr1) == (c0, r0, c0 + w, r0 + h):  # inside the grid: nothing to pad
+            return self._read_grid(self.grid, Window(c0, r0, w, h))
         bands = {r: np.full((h, w), np.nan, np.float32) for r in self.roles}
         valid = np.zeros((h, w), bool)
         if cc1 > cc0 and rr1 > rr0:

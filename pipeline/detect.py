@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -28,6 +28,7 @@ from pipeline.coreg import estimate_stack_shift
 from pipeline.errors import AlignmentError, ConfigError, OutputError, SensorError
 from pipeline.grid import Grid
 from pipeline.i18n import msg
+from pipeline.lagged import Flagged, lagged_pieces
 from pipeline.parallel import default_workers, map_windows
 from pipeline.patches import patch_frame
 from pipeline.stitch import Pieces, Stitcher, cleanup_halo, grown, window_pieces
@@ -213,20 +214,43 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
         pieces = window_pieces(flagged, inner, win, score[inner], cls, grid.shape, radius, mmu)
         return win, (score[inner], cls, valid[inner], int(flagged[inner].sum())), pieces
 
+    def detected_only(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Flagged]:
+        b, vb = rb.read(win, 0)
+        a, va = ra.read(win, 0)
+        valid = np.asarray(vb, bool) & np.asarray(va, bool)
+        change = detector.detect(b, a, valid, scene)
+        score = np.asarray(change.score, np.float32)
+        flagged = valid & (score > threshold)
+        cls = np.where(flagged, change.change_class, 0).astype(np.uint8)
+        return win, (score, cls, valid, int(flagged.sum())), Flagged.of(win, flagged, score, cls)
+
     workers = params.workers if window_thread_safe(detector, scene) else 1
     windows = list(grid.blocks(block))
-    stitcher, n_valid, n_flagged = Stitcher(grid, mmu), 0, 0
-    with dst_s, dst_c:
-        results = map_windows(windows, before, after, one, workers)
-        for i, (win, (score, cls, valid, flagged), pieces) in enumerate(results):
-            n_valid += int(valid.sum())
-            n_flagged += flagged
+    # a per-pixel detector needs no bands around a window, only its neighbours' flagged pixels:
+    # detect without halo, clean a window row later (pipeline/lagged.py), each pixel read once
+    lagged = halo == extra and 0 < extra <= block
+    stitcher, counts = Stitcher(grid, mmu), [0, 0]
+
+    def written(results: Iterator[tuple[Window, Any, Any]]) -> Iterator[Any]:
+        for win, (score, cls, valid, flagged), rest in results:
+            counts[0] += int(valid.sum())
+            counts[1] += flagged
             dst_s.write(np.where(valid, score, np.float32(SCORE_NODATA)), 1, window=win)
             dst_c.write(cls, 1, window=win)
+            yield rest
+
+    with dst_s, dst_c:
+        if lagged:
+            pieces_seq: Iterator[Pieces] = lagged_pieces(
+                written(map_windows(windows, before, after, detected_only, workers)), windows,
+                grid.shape, radius, mmu, extra, workers)
+        else:
+            pieces_seq = written(map_windows(windows, before, after, one, workers))
+        for i, pieces in enumerate(pieces_seq):
             stitcher.add(pieces)
             if progress is not None:
                 progress(i + 1, total)
-    return stitcher, n_valid, n_flagged, total
+    return stitcher, counts[0], counts[1], total
 
 
 def detect_pair(

@@ -65,10 +65,12 @@ def read_window(src: rasterio.DatasetReader, indexes: Sequence[int], offset: tup
     """Bands ``indexes`` of ``src`` on ``window`` of the grid: float32 ``(k, h, w)``, NaN where
     ``src`` holds nodata or does not reach."""
     h, w = int(window.height), int(window.width)
-    out = np.full((len(indexes), h, w), np.nan, np.float32)
     r0, c0 = int(window.row_off) + offset[0], int(window.col_off) + offset[1]
     rr0, cc0 = max(r0, 0), max(c0, 0)
     rr1, cc1 = min(r0 + h, src.height), min(c0 + w, src.width)
+    if (rr0, cc0, rr1, cc1) == (r0, c0, r0 + h, c0 + w):  # inside the file: no padding to fill
+        return _as_float(src.read(list(indexes), window=Window(c0, r0, w, h)), src, indexes)
+    out = np.full((len(indexes), h, w), np.nan, np.float32)
     if rr1 > rr0 and cc1 > cc0:
         data = src.read(list(indexes), window=Window(cc0, rr0, cc1 - cc0, rr1 - rr0))
         out[:, rr0 - r0:rr1 - r0, cc0 - c0:cc1 - c0] = _as_float(data, src, indexes)
