@@ -113,11 +113,20 @@ def run_decode(before: Path, after: Path) -> dict:
     return {"seconds": time.perf_counter() - t0, "pixels": pixels}
 
 
+def _sensor(path: Path) -> str | None:
+    """A 6-band pair is read as Sentinel-2 (without a hint a 6-band stack is taken as 4-band rgbn)."""
+    import rasterio
+
+    with rasterio.open(path) as ds:
+        return "sentinel2" if ds.count == 6 else None
+
+
 def run_pipeline(before: Path, after: Path, zones: Path, workdir: Path, block: int, detector: str) -> dict:
     from pipeline.runner import PairRequest, analyse_pair, plan_pair
 
     t0 = time.perf_counter()
-    plan = plan_pair(PairRequest(before=before, after=after, zones=zones, block_size=block or None, detector=detector))
+    plan = plan_pair(PairRequest(before=before, after=after, zones=zones, block_size=block or None, detector=detector,
+                                 sensor=_sensor(before)))
     analysis = analyse_pair(plan, workdir / "work")
     return {"seconds": time.perf_counter() - t0, "pixels": plan.grid.width * plan.grid.height,
             "patches": len(analysis.detection.patches), "leads": len(analysis.leads)}
@@ -134,6 +143,7 @@ def run_full(before: Path, after: Path, zones: Path, workdir: Path, block: int, 
     target.mkdir(parents=True)
     t0 = time.perf_counter()
     report = run_pair(PairRequest(before=before, after=after, zones=zones, block_size=block or None, detector=detector,
+                                  sensor=_sensor(before),
                                   ledger_url=f"sqlite:///{target / 'ledger.db'}", out_dir=target / "out"))
     seconds = time.perf_counter() - t0
     import rasterio
