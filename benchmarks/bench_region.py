@@ -27,9 +27,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 def make_region(workdir: Path, size: int, pairs: int) -> Path:
-    from bench_pipeline import generate
-
     import rasterio
+    from bench_pipeline import generate
 
     before, after, zones = generate(workdir, size)
     region = workdir / f"region_{size}_{pairs}_distinct"
