@@ -99,6 +99,9 @@ def lagged_pieces(detected: Iterator[Flagged], windows: list[Window], grid_shape
                 kept.pop(next_clean - lag, None)  # no later window reaches back this far
                 next_clean += 1
             yield from ready()
+            while len(pending) > 2 * workers:  # clean-up behind detection: wait, hold no more
+                head = pending.popleft()
+                yield head.result() if isinstance(head, Future) else head
         while pending:
             head = pending.popleft()
             yield head.result() if isinstance(head, Future) else head
