@@ -94,7 +94,7 @@ def main() -> None:
                 s = score_map(rule, raw[(j, k)], valid[j])
                 conf[j] = [Confusion.from_masks(post.apply((s > c) & valid[j]) & valid[j], label[j]) for c in CUTS]
 
-            def pool(js: list[int], ci: int) -> Confusion:
+            def pool(js: list[int], ci: int, conf: list = conf) -> Confusion:
                 return Confusion(*(sum(getattr(conf[j][ci], f) for j in js) for f in ("tp", "fp", "fn", "tn")))
 
             picked = [conf[j][max(range(len(CUTS)), key=lambda ci: pool([i for i in inner if i != j], ci).f1)] for j in inner]

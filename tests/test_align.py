@@ -1,16 +1,20 @@
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_raster
 from rasterio.transform import from_origin
 from rasterio.windows import Window
 
-from conftest import write_raster
 from pipeline.align import (
-    TileReader, check_pair_valid, pair_grid, projected_grid, read_bands, sample_bands,
+    TileReader,
+    check_pair_valid,
+    pair_grid,
+    projected_grid,
+    read_bands,
+    sample_bands,
 )
 from pipeline.errors import AlignmentError
 from pipeline.grid import Grid

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_raster
 from rasterio.transform import from_origin
 
-from conftest import write_raster
-from models.cva import CVADetector
 from models.change_class import classify_changed
+from models.cva import CVADetector
 from pipeline.classes import ChangeClass
 from pipeline.detect import DetectParams, detect_pair
 from pipeline.errors import AlignmentError

@@ -91,8 +91,9 @@ def test_cli_writes_json_and_reports_errors(oscd_root: Path, tmp_path: Path) -> 
     assert res.exit_code == 0, res.output
     rec = json.loads(out.read_text())
     assert list(rec["cities"]) == ["alpha"] and rec["detector"]["name"] == "naive"
-    from pipeline.cli.options import run_app
     import sys
+
+    from pipeline.cli.options import run_app
 
     argv = sys.argv
     sys.argv = ["landpatrol", "evaluate", "oscd", str(oscd_root), "--cities", "nowhere", "--detector", "naive",

@@ -87,7 +87,6 @@ def test_cli_prints_the_chinese_sentence_by_default(ledger_url: str, monkeypatch
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     from pipeline.cli.main import app
     from pipeline.cli.options import run_app
-
     from pipeline.ledger import Ledger
 
     Ledger.open(ledger_url).close()

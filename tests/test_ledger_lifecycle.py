@@ -1,19 +1,18 @@
 """Lifecycle, event chain, responsibility zones, merged reports, deadlines and statistics."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from shapely.geometry import LineString, Point, box
 from sqlalchemy import func, select, text
 
-from pipeline.ledger.migrate import head_revision
-
 from pipeline.errors import ConfigError, InputError
 from pipeline.ledger import Ledger
 from pipeline.ledger.calendar import WorkCalendar
 from pipeline.ledger.lifecycle import TransitionError
+from pipeline.ledger.migrate import head_revision
 from pipeline.ledger.schema import Event, Lead
 from pipeline.ledger.testing import (
     leads_gdf,
@@ -177,7 +176,7 @@ def test_hotline_report_merges_into_satellite_lead(ledger: Ledger) -> None:
 
 def test_patrols_and_zero_reports(ledger: Ledger) -> None:
     code = one_lead(ledger)
-    start = datetime(2024, 6, 5, 9, tzinfo=timezone.utc)
+    start = datetime(2024, 6, 5, 9, tzinfo=UTC)
     route = LineString([(118.70, 31.98), (118.71, 31.99)])
     ledger.add_patrol(started_at=start, personnel="zhang,li", by="zhang", route=route, lead_codes=[code],
                       situation="soil taking", stop_measures="ordered to stop", effect="stopped")
@@ -199,7 +198,7 @@ def test_attachment_hash(ledger: Ledger, tmp_path: Path) -> None:
     photo = tmp_path / "site.jpg"
     photo.write_bytes(b"\xff\xd8 not really a jpeg")
     digest = ledger.attach(code, photo, by="li", lon=118.7, lat=31.98,
-                           taken_at=datetime(2024, 6, 5, 10, tzinfo=timezone.utc))
+                           taken_at=datetime(2024, 6, 5, 10, tzinfo=UTC))
     assert digest == hashlib.sha256(photo.read_bytes()).hexdigest()
     assert ledger.get_lead(code)["attachments"][0]["sha256"] == digest
 

@@ -18,6 +18,7 @@ from pipeline.ledger.testing import (
     square,
 )
 
+
 def _postgis_available() -> bool:
     if not os.environ.get(PG_ENV):
         return False

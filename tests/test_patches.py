@@ -11,7 +11,13 @@ from rasterio.crs import CRS
 from pipeline.classes import MU_M2, ChangeClass
 from pipeline.grid import Grid
 from pipeline.patches import (
-    PATCH_COLUMNS, clean_mask, empty_patches, label_patches, patch_frame, remove_small, vectorise,
+    PATCH_COLUMNS,
+    clean_mask,
+    empty_patches,
+    label_patches,
+    patch_frame,
+    remove_small,
+    vectorise,
 )
 
 GRID = Grid(CRS.from_epsg(32650), Affine(10, 0, 660000, 0, -10, 3550000), 100, 80)

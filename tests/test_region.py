@@ -229,12 +229,12 @@ def test_patrol_zones_layer_found_like_the_others(tmp_path: Path) -> None:
 def test_demo_patrol_zones_go_into_the_ledger_once(tmp_path: Path) -> None:
     import geopandas as gpd
     import shapely
+    from sqlalchemy import select
 
     from flows.monitor_region import upsert_patrol_zones
     from pipeline.ledger import Ledger
     from pipeline.ledger.patrols import zone_for
     from pipeline.ledger.schema_work import PatrolZone
-    from sqlalchemy import select
 
     region = load_region(REPO / "data" / "demo" / "nanjing")
     assert region.patrol_zones_path is not None
@@ -266,9 +266,10 @@ def test_bad_patrol_zones_layer_fails_before_writing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     with pytest.raises(ZoneError, match="B names no persons"):
         upsert_patrol_zones(url, load_region(root))
+    from sqlalchemy import func, select
+
     from pipeline.ledger import Ledger
     from pipeline.ledger.schema_work import PatrolZone
-    from sqlalchemy import func, select
 
     with Ledger.open(url) as led:
         assert led.read(lambda c: c.execute(select(func.count()).select_from(PatrolZone)).scalar()) == 0

@@ -8,7 +8,14 @@ import pytest
 import rasterio
 from affine import Affine
 
-from models.registry import AUTO_MEMBERS, DEFAULT_DETECTOR, auto_choice, available_detectors, check_detector_name, get_detector
+from models.registry import (
+    AUTO_MEMBERS,
+    DEFAULT_DETECTOR,
+    auto_choice,
+    available_detectors,
+    check_detector_name,
+    get_detector,
+)
 from pipeline.errors import ConfigError
 from pipeline.evaluate.images import pixel_size_m
 

@@ -2,7 +2,7 @@
 per patch; the export's rows match the ledger (CSV with BOM, XLSX, GBK Shapefile)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,7 +34,7 @@ def photo(led: Ledger, code: str, folder: Path, kind: str = "photo", bearing: fl
 
     f = folder / f"{code}-{kind}-{bearing}.jpg"
     Image.new("RGB", (64, 48), (120, 90 if kind == "photo" else 160, 60)).save(f)
-    led.attach(code, f, by="zhang", kind=kind, taken_at=datetime(2024, 6, 20, 2, tzinfo=timezone.utc),
+    led.attach(code, f, by="zhang", kind=kind, taken_at=datetime(2024, 6, 20, 2, tzinfo=UTC),
                lon=118.8, lat=31.9, bearing=bearing)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 from pipeline.ledger import Ledger
 from tests.review_fixtures import ISSUED, seed_ledger, standard_batch
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_raster
 from rasterio.transform import from_origin
 
-from conftest import write_raster
 from pipeline.errors import SensorError, TileError
 from pipeline.io.tiles import cloud_kind, file_sha256, open_tile, tile_hash
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,7 +93,7 @@ def test_no_token_bad_password_and_expired_token(world: dict) -> None:
     assert fresh.get(f"/api/leads/{code}").status_code == 401
     assert fresh.post("/api/token", data={"username": "pat", "password": "wrong"}).status_code == 401
     assert fresh.post("/api/token", data={"username": "ghost", "password": PASSWORD}).status_code == 401
-    old = datetime.now(timezone.utc) - timedelta(hours=9)
+    old = datetime.now(UTC) - timedelta(hours=9)
     expired = auth.issue(SECRET, "ana", "api", auth.TOKEN_TTL, now=old)
     assert fresh.get("/api/leads", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
     forged = auth.issue("another-secret-of-thirty-two-bytes!!", "ana", "api", auth.TOKEN_TTL)

@@ -12,7 +12,12 @@ from shapely.geometry import Polygon, box
 
 from pipeline.errors import ConfigError, ZoneError
 from pipeline.zones import (
-    ZONE_TYPES, ColumnMap, ZoneWarning, load_approvals, load_column_map, load_zones,
+    ZONE_TYPES,
+    ColumnMap,
+    ZoneWarning,
+    load_approvals,
+    load_column_map,
+    load_zones,
 )
 
 UTM = "EPSG:32650"
