@@ -67,13 +67,23 @@ def ledger_key() -> LedgerKey:
     if found is not None:
         return found
     path = settings.load().key_file
+    # written whole to a temporary beside it, then published by a hard link, which fails if the
+    # name exists: a process starting at the same moment sees no key file or a whole one, never
+    # an empty one, and every process ends up with the key that was published first
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it a moment ago
-        return _read_file(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another process published its key a moment ago: use that one
+            pass
     except OSError as exc:
         raise ConfigError(path, f"ledger key file cannot be created ({exc.strerror})") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
+    finally:
+        tmp.unlink(missing_ok=True)
     return _read_file(path)
