@@ -114,7 +114,7 @@ def run_decode(before: Path, after: Path) -> dict:
 
 
 def _sensor(path: Path) -> str | None:
-    """A 6-band pair is read as Sentinel-2 (without a hint a 6-band stack is taken as 4-band rgbn)."""
+    """A 6-band pair is read as Sentinel-2 (a 6-band stack without a sensor hint is refused)."""
     import rasterio
 
     with rasterio.open(path) as ds:

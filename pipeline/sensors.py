@@ -228,7 +228,9 @@ def guess_sensor(
     if by_wl:
         return PROFILES[by_wl]
     lowered = {str(n).strip().lower() for n in band_names if n}
-    if {"red", "green", "blue"} <= lowered:
+    # bands named beyond red, green, blue and nir (swir1, swir2): rgb/rgbn would leave them
+    # unused without a word, so the sensor is asked for instead, as for any 6-band raster
+    if {"red", "green", "blue"} <= lowered and not lowered & {"swir1", "swir2", "swir 1", "swir 2"}:
         return PROFILES["rgbn" if lowered & {"nir", "near infrared", "near-infrared"} else "rgb"]
     if count == 3:
         return PROFILES["rgb"]

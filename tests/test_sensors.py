@@ -59,6 +59,15 @@ def test_guess_sensor_gives_up_clearly() -> None:
         guess_sensor(band_count=5, dtype="uint16", source="x.tif")
 
 
+def test_bands_named_beyond_rgbn_ask_for_the_sensor() -> None:
+    """A stack whose bands are named blue ... swir2 is not taken for 4-band rgbn (its swir bands
+    would go unused): the sensor is asked for; blue, green, red, nir alone stays rgbn."""
+    roles = ["blue", "green", "red", "nir", "swir1", "swir2"]
+    with pytest.raises(SensorError, match="--sensor"):
+        guess_sensor(band_names=roles, band_count=6, dtype="uint16", source="stack.tif")
+    assert guess_sensor(band_names=roles[:4], band_count=4).name == "rgbn"
+
+
 def test_band_indexes_from_descriptions_stack_and_wavelengths() -> None:
     tm = get_profile("landsat-tm")
     descs = [f"TM Meta (Band {b})" for b in (1, 2, 3, 4, 5, 7)]
