@@ -185,50 +185,54 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
     """Detect, clean, label and trace window by window; write score and class rasters.
 
     Each window is read with the detector's halo plus the clean-up's (:func:`cleanup_halo`),
-    so its opening sees the flagged pixels next door; its pieces go to a :class:`Stitcher`.
+    so its opening sees the flagged pixels next door; a per-pixel detector's windows are read
+    without halo and cleaned a window row later instead (:mod:`pipeline.lagged`). The pieces
+    go to a :class:`Stitcher`.
     The score goes to an uncompressed tiled temporary (deflating noise-like float32 twice, here
     and in the COG copy, would double the slowest step); the class raster is deflated.
     """
     radius, mmu = params.opening_radius_px, params.mmu_pixels(grid.pixel_area)
     extra = cleanup_halo(radius)
     block = params.block_size or window_px(detector, scene)
-    halo, total = window_halo(detector, scene) + extra, grid.n_blocks(block)
+    det_halo, total = window_halo(detector, scene), grid.n_blocks(block)
     try:
         dst_s = rasterio.open(score_tmp, "w", **_profile(grid, "float32", SCORE_NODATA, None))
         dst_c = rasterio.open(class_path, "w", **_profile(grid, "uint8", None, "deflate"))
     except (RasterioError, OSError) as exc:
         raise OutputError(score_tmp.parent, msg("input.cannot_write_rasters", detail=str(exc))) from None
 
-    def one(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Pieces]:
-        b, vb = rb.read(win, halo)
-        a, va = ra.read(win, halo)
+    def detect_grown(rb: BandReader, ra: BandReader, win: Window, pad: int) -> tuple[
+            tuple[slice, slice], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Score, class, valid and flagged pixels of ``win`` grown by ``pad`` (clipped to the
+        grid), read with the detector's halo around that; and where ``win`` lies in it."""
+        b, vb = rb.read(win, det_halo + pad)
+        a, va = ra.read(win, det_halo + pad)
         both = np.asarray(vb, bool) & np.asarray(va, bool)
         change = detector.detect(b, a, both, scene)
-        big, inner = grown(win, extra, grid.shape)
-        r0, c0 = int(big.row_off) - int(win.row_off) + halo, int(big.col_off) - int(win.col_off) + halo
+        big, inner = grown(win, pad, grid.shape)
+        r0 = int(big.row_off) - int(win.row_off) + det_halo + pad
+        c0 = int(big.col_off) - int(win.col_off) + det_halo + pad
         part = (slice(r0, r0 + int(big.height)), slice(c0, c0 + int(big.width)))
         score = np.asarray(change.score[part], np.float32)
         valid = both[part]
-        flagged = valid & (score > threshold)
-        cls = np.where(flagged[inner], change.change_class[part][inner], 0).astype(np.uint8)
+        return inner, score, change.change_class[part], valid, valid & (score > threshold)
+
+    def one(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Pieces]:
+        inner, score, classes, valid, flagged = detect_grown(rb, ra, win, extra)
+        cls = np.where(flagged[inner], classes[inner], 0).astype(np.uint8)
         pieces = window_pieces(flagged, inner, win, score[inner], cls, grid.shape, radius, mmu)
         return win, (score[inner], cls, valid[inner], int(flagged[inner].sum())), pieces
 
     def detected_only(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Flagged]:
-        b, vb = rb.read(win, 0)
-        a, va = ra.read(win, 0)
-        valid = np.asarray(vb, bool) & np.asarray(va, bool)
-        change = detector.detect(b, a, valid, scene)
-        score = np.asarray(change.score, np.float32)
-        flagged = valid & (score > threshold)
-        cls = np.where(flagged, change.change_class, 0).astype(np.uint8)
+        _, score, classes, valid, flagged = detect_grown(rb, ra, win, 0)
+        cls = np.where(flagged, classes, 0).astype(np.uint8)
         return win, (score, cls, valid, int(flagged.sum())), Flagged.of(win, flagged, score, cls)
 
     workers = params.workers if window_thread_safe(detector, scene) else 1
     windows = list(grid.blocks(block))
     # a per-pixel detector needs no bands around a window, only its neighbours' flagged pixels:
     # detect without halo, clean a window row later (pipeline/lagged.py), each pixel read once
-    lagged = halo == extra and 0 < extra <= block
+    lagged = det_halo == 0 and 0 < extra <= block
     stitcher, counts = Stitcher(grid, mmu), [0, 0]
 
     def written(results: Iterator[tuple[Window, Any, Any]]) -> Iterator[Any]:

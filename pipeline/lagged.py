@@ -35,9 +35,9 @@ class Flagged:
     cls: np.ndarray     # uint8 at those pixels
 
     @classmethod
-    def of(cls_, win: Window, flagged: np.ndarray, score: np.ndarray, classes: np.ndarray) -> Flagged:
+    def of(cls, win: Window, flagged: np.ndarray, score: np.ndarray, classes: np.ndarray) -> Flagged:
         index = np.flatnonzero(flagged).astype(np.int32)
-        return cls_(win, index, score.ravel()[index], classes.ravel()[index])
+        return cls(win, index, score.ravel()[index], classes.ravel()[index])
 
 
 def _paste(box: Window, shape: tuple[int, int], items: Iterable[Flagged]) -> np.ndarray:
