@@ -20,6 +20,7 @@ from typing import Any
 
 from prefect import flow
 
+from pipeline import settings
 from pipeline.runner import PairRequest
 
 
@@ -32,7 +33,31 @@ def task_runner(workers: int | None = None, dask: str | None = None) -> Any:
     n = workers or max(1, min(os.cpu_count() or 1, 4))
     return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
         "n_workers": n, "threads_per_worker": 1, "processes": True, "dashboard_address": None,
+        "env": {settings.THREADS_ENV: str(pair_threads(n)), **prefect_api_env()},
     })
+
+
+def prefect_api_env() -> dict[str, str]:
+    """``PREFECT_API_URL`` of the Prefect API this process reports to, for the LocalCluster's
+    workers. Without it, a flow on Prefect's ephemeral API (no ``PREFECT_API_URL`` set: the
+    default of ``landpatrol monitor``) gives its workers none either, and each worker process
+    starts an ephemeral server of its own: on 2 cores three API servers then took a third of
+    the CPU from the pairs (measured, ``benchmarks/README.md``), and the workers' task runs
+    went to databases nobody reads."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        url = str(client.api_url)
+    return {"PREFECT_API_URL": url} if url.startswith("http") and "ephemeral-prefect" not in url else {}
+
+
+def pair_threads(workers: int) -> int:
+    """Threads of one pair's analysis on a LocalCluster of ``workers`` processes: the cores
+    shared out (``$LANDPATROL_THREADS`` when set). Each worker runs one pair at a time; a
+    pair's window pass on every core, times the workers, would put several threads on each
+    core and leave the pairs' serial steps (planning, sampling, vectorising, the COG copies)
+    unoverlapped."""
+    return settings.load().threads or max(1, min((os.cpu_count() or 1) // max(1, workers), 4))
 
 
 @flow(name="compare-pairs", log_prints=True, validate_parameters=False)

@@ -61,8 +61,12 @@ def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
 
 
 def default_workers() -> int:
-    """Threads for detection: the machine's cores, at most 4 (I/O saturates beyond)."""
-    return max(1, min(os.cpu_count() or 1, 4))
+    """Threads for one pair's analysis: ``$LANDPATROL_THREADS`` when set (a cluster worker
+    that shares its machine with others: :func:`flows.cluster.task_runner` sets it), else the
+    machine's cores, at most 4 (I/O saturates beyond)."""
+    from pipeline import settings
+
+    return settings.load().threads or max(1, min(os.cpu_count() or 1, 4))
 
 
 def map_windows(windows: Sequence[Window], before: Any, after: Any, fn: WindowFn[T],

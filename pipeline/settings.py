@@ -32,6 +32,7 @@ LANG_ENV = "LANDPATROL_LANG"
 BASEMAP_ENV = "LANDPATROL_BASEMAP_URL"
 GDAL_CACHE_MB_ENV = "LANDPATROL_GDAL_CACHE_MB"
 GDAL_CACHEMAX_ENV = "GDAL_CACHEMAX"
+THREADS_ENV = "LANDPATROL_THREADS"
 
 DEFAULT_MAX_UPLOAD_MB = 15.0
 DEFAULT_GDAL_CACHE_MB = 256
@@ -72,6 +73,7 @@ class Settings:
     basemap_url: str = ""                #: LANDPATROL_BASEMAP_URL: intranet XYZ basemap template
     gdal_cache_mb: int = DEFAULT_GDAL_CACHE_MB  #: LANDPATROL_GDAL_CACHE_MB: GDAL block cache
     gdal_cachemax: str = ""              #: GDAL_CACHEMAX (GDAL's own): set, landpatrol leaves it
+    threads: int = 0                     #: LANDPATROL_THREADS: threads of one pair's analysis (0: the cores, at most 4)
 
     @property
     def cache_root(self) -> Path:
@@ -123,4 +125,5 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         basemap_url=env.get(BASEMAP_ENV, "").strip(),
         gdal_cache_mb=int(_number(env.get(GDAL_CACHE_MB_ENV), DEFAULT_GDAL_CACHE_MB)),
         gdal_cachemax=env.get(GDAL_CACHEMAX_ENV, "").strip(),
+        threads=max(0, int(_number(env.get(THREADS_ENV), 0))),
     )

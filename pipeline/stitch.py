@@ -16,6 +16,7 @@ patch for patch whatever the window size.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ import numpy as np
 import rasterio.features
 import shapely
 from affine import Affine
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 from scipy import ndimage
 from scipy.sparse import coo_matrix
@@ -104,9 +106,13 @@ def window_pieces(flagged: np.ndarray, inner: tuple[slice, slice], win: Window,
                          minlength=(n + 1) * N_CLASSES).reshape(n + 1, N_CLASSES)
     geoms: dict[int, list[Polygon]] = {int(i): [] for i in ids}
     if len(ids):
-        for geom, value in rasterio.features.shapes(labels, mask=sel, connectivity=4,
-                                                    transform=Affine.translation(c0, r0)):
-            geoms[int(value)].append(shape(geom))
+        with warnings.catch_warnings():
+            # pieces are traced in grid pixels; the window at (0, 0) has the identity transform,
+            # which rasterio reads as "not georeferenced" and warns about
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            for geom, value in rasterio.features.shapes(labels, mask=sel, connectivity=4,
+                                                        transform=Affine.translation(c0, r0)):
+                geoms[int(value)].append(shape(geom))
     fr, fc = np.divmod(first_local[ids], w)
     return Pieces(
         win=win, first=(r0 + fr) * width + c0 + fc, pixels=pixels[ids].astype(np.int64),

@@ -105,3 +105,31 @@ def test_monitor_against_a_dask_scheduler_started_by_hand(harness, tmp_path):
             except subprocess.TimeoutExpired:
                 proc.kill()
         time.sleep(0.1)
+
+
+def test_local_cluster_shares_the_cores_out_over_its_workers(harness, monkeypatch):
+    """Each LocalCluster worker analyses one pair at a time on its share of the cores (two
+    workers on 2 cores: one thread each, not two each); ``$LANDPATROL_THREADS`` wins."""
+    from flows.cluster import pair_threads, task_runner
+
+    monkeypatch.delenv("LANDPATROL_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert [pair_threads(n) for n in (1, 2, 4)] == [2, 1, 1]
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert [pair_threads(n) for n in (1, 2, 4, 8)] == [4, 4, 4, 2]
+    env = task_runner(4).cluster_kwargs["env"]
+    assert env["LANDPATROL_THREADS"] == "4"
+    monkeypatch.setenv("LANDPATROL_THREADS", "3")
+    assert pair_threads(2) == 3 and task_runner(2).cluster_kwargs["env"]["LANDPATROL_THREADS"] == "3"
+
+
+def test_local_cluster_workers_report_to_the_flows_prefect_api(harness):
+    """The workers get the API the flow reports to, so none starts an ephemeral server of its own."""
+    from prefect.client.orchestration import get_client
+
+    from flows.cluster import task_runner
+
+    with get_client(sync_client=True) as client:
+        url = str(client.api_url)
+    assert url.startswith("http://")
+    assert task_runner(2).cluster_kwargs["env"]["PREFECT_API_URL"] == url

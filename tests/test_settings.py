@@ -17,7 +17,7 @@ def test_every_variable_is_read() -> None:
         "LANDPATROL_GBM_BACKEND": "LightGBM", "LANDPATROL_LEDGER_KEY": "k" * 40,
         "LANDPATROL_LEDGER_KEY_FILE": "/k/ledger.key", "XDG_CONFIG_HOME": "/cfg",
         "LANDPATROL_BASEMAP_URL": " https://tiles.intra/{z}/{x}/{y}.png ", "LANDPATROL_GDAL_CACHE_MB": "64",
-        "GDAL_CACHEMAX": "512",
+        "GDAL_CACHEMAX": "512", "LANDPATROL_THREADS": "3",
     }
     got = settings.load(env)
     assert got.ledger_url == "sqlite:///x.sqlite" and got.holidays == "h.csv"
@@ -25,7 +25,7 @@ def test_every_variable_is_read() -> None:
     assert got.gbm_backend == "lightgbm" and got.ledger_key == "k" * 40
     assert got.key_file == Path("/k/ledger.key") and got.config_dir == Path("/cfg/landpatrol")
     assert got.basemap_url == "https://tiles.intra/{z}/{x}/{y}.png"
-    assert got.gdal_cache_mb == 64 and got.gdal_cachemax == "512"
+    assert got.gdal_cache_mb == 64 and got.gdal_cachemax == "512" and got.threads == 3
     with pytest.raises(FrozenInstanceError):
         got.web_secret = "x"  # type: ignore[misc]
 
@@ -35,6 +35,7 @@ def test_empty_values_are_unset() -> None:
     assert got.ledger_url is None and got.cache_dir is None
     assert got.cache_root == Path.home() / ".cache" / "landpatrol"
     assert got.gdal_cache_mb == settings.DEFAULT_GDAL_CACHE_MB and not got.gdal_cachemax
+    assert got.threads == 0
     assert got.key_file == got.config_dir / "ledger.key"
 
 
@@ -108,3 +109,16 @@ def test_basemap_and_gdal_cache_follow_the_environment(monkeypatch: pytest.Monke
         from rasterio.env import set_gdal_config
 
         set_gdal_config("GDAL_CACHEMAX", before)
+
+
+def test_pair_threads_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.detect import DetectParams
+    from pipeline.parallel import default_workers
+
+    monkeypatch.delenv("LANDPATROL_THREADS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    assert default_workers() == 4
+    monkeypatch.setenv("LANDPATROL_THREADS", "1")
+    assert default_workers() == 1 and DetectParams().workers == 1
+    monkeypatch.setenv("LANDPATROL_THREADS", "6")
+    assert default_workers() == 6
