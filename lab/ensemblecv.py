@@ -103,9 +103,24 @@ def fold_probs(table: Table, train: list[int], held: list[int], band_set: str, c
     return cut, probs
 
 
+def scene_cut_confusion(score: np.ndarray, im: Scored, method: str, post: PostProcess) -> tuple[Confusion, float]:
+    """``score`` cut per scene by ``method`` on the image's own valid pixels (as ``NAME:CUT``
+    does on its sample; the aerial images are below the sample size, so the sample is all of
+    them), cleaned; and the cut."""
+    from models.cuts import cut_record
+
+    cut = float(cut_record(np.asarray(score)[im.valid], method)["score"])
+    mask = post.apply((score > cut) & im.valid, im.pixel_area) & im.valid
+    return Confusion.from_masks(mask, im.label), cut
+
+
 def study(table: Table, images: Sequence[TrainImage], band_set: str, prefix: str, cache: Path | None,
-          say: Say, post: PostProcess, config: TrainConfig = TrainConfig()) -> dict[str, Any]:
-    """Leave-one-out over the groups starting with ``prefix``; see the module docstring."""
+          say: Say, post: PostProcess, config: TrainConfig = TrainConfig(),
+          cuts: Sequence[str] = ()) -> dict[str, Any]:
+    """Leave-one-out over the groups starting with ``prefix``; see the module docstring.
+
+    ``cuts``: per-scene cut methods (:mod:`models.cuts`) also scored on each held-out image, on
+    the gate ensemble at the fold's constant (``gate:METHOD``) and on gbm alone (``gbm:METHOD``)."""
     s = cva_scores(images)
     area = [S2_PIXEL_AREA if grp.startswith("oscd/") else None for grp in table.groups]
     feats: dict[int, np.ndarray] = {}
@@ -115,7 +130,8 @@ def study(table: Table, images: Sequence[TrainImage], band_set: str, prefix: str
         return Scored(rescale(p, cut), s[g], im.valid, im.label, area[g])
 
     folds: dict[str, Any] = {}
-    held_conf: dict[str, list[Confusion]] = {k: [] for k in (*MODES, "gbm", "cva")}
+    per_scene = [f"{who}:{m}" for who in ("gate", "gbm") for m in cuts]
+    held_conf: dict[str, list[Confusion]] = {k: [] for k in (*MODES, "gbm", "cva", *per_scene)}
     oof_tables: dict[str, list[list[Confusion]]] = {m: [] for m in MODES}
     for k, group in enumerate(table.groups):
         if not group.startswith(prefix + "/"):
@@ -135,6 +151,12 @@ def study(table: Table, images: Sequence[TrainImage], band_set: str, prefix: str
         for ref, score in (("gbm", held.g), ("cva", held.s)):
             held_conf[ref].append(confusion(score, held, post))
             folds[name][ref] = held_conf[ref][-1].to_dict()
+        gate = combine(held.g, held.s, "gate", folds[name]["gate"]["constant"])
+        for m in cuts:
+            for who, score in (("gate", gate), ("gbm", held.g)):
+                conf, cut = scene_cut_confusion(score, held, m, post)
+                held_conf[f"{who}:{m}"].append(conf)
+                folds[name][f"{who}:{m}"] = dict(conf.to_dict(), cut=round(cut, 6))
         say(f"  {name}: " + ", ".join(f"{m} {folds[name][m]['f1']:.3f}" for m in (*MODES, "gbm", "cva")))
     shipped = {}
     for mode in MODES:
@@ -146,7 +168,7 @@ def study(table: Table, images: Sequence[TrainImage], band_set: str, prefix: str
 
 def cross_validate_ensemble(data: Path, parts: tuple[str, ...] = ("oscd", "aerial"), cache: Path | None = None,
                             say: Say = default_say, post: PostProcess | None = None,
-                            config: TrainConfig = TrainConfig()) -> dict[str, Any]:
+                            config: TrainConfig = TrainConfig(), cuts: Sequence[str] = ()) -> dict[str, Any]:
     """The record of ``landpatrol train cv-ensemble``."""
     post = post or PostProcess()
     t0 = time.perf_counter()
@@ -154,11 +176,11 @@ def cross_validate_ensemble(data: Path, parts: tuple[str, ...] = ("oscd", "aeria
     record: dict[str, Any] = {"seed": SEED, "postprocess": post.describe(S2_PIXEL_AREA), "gbm_config": config.to_dict()}
     if "oscd" in parts:
         table = build_table(oscd, "full", say=say, config=config)
-        record["oscd_loco"] = study(table, oscd, "full", "oscd", cache, say, post, config)
+        record["oscd_loco"] = study(table, oscd, "full", "oscd", cache, say, post, config, cuts)
     if "aerial" in parts:
         images = oscd + pair_images(data / "aerial", "aerial")
         table = build_table(images, "rgb", say=say, config=config)
-        record["aerial_lopo"] = study(table, images, "rgb", "aerial", cache, say, post, config)
+        record["aerial_lopo"] = study(table, images, "rgb", "aerial", cache, say, post, config, cuts)
     record["seconds"] = round(time.perf_counter() - t0, 1)
     return record
 

@@ -22,3 +22,25 @@ def test_choose_picks_best_pooled_constant_and_sweep_scores_cleaned_masks() -> N
     i, f1 = choose([table])
     assert f1 == pytest.approx(1.0) and GRIDS["gate"][i] > 0
     assert confusion(combine(g, s, "gate", GRIDS["gate"][i]), im, PostProcess()).fp == 0
+
+
+def test_a_scene_cut_is_found_on_the_held_out_image_alone() -> None:
+    """A bimodal score whose modes sit well below the fixed cut: the fixed 0.5 finds nothing,
+    the per-scene cut finds the square, and the cut it used is returned."""
+    from lab.ensemblecv import scene_cut_confusion
+
+    rng = np.random.default_rng(2)
+    label = np.zeros((80, 80), bool)
+    label[20:50, 20:50] = True
+    score = np.where(label, 0.35, 0.05) + rng.normal(0, 0.01, label.shape)
+    im = Scored(score.astype(np.float32), score.astype(np.float32), np.ones_like(label), label, None)
+    assert confusion(score, im, PostProcess()).tp == 0
+    for method in ("otsu", "ki", "gmm"):
+        conf, cut = scene_cut_confusion(score, im, method, PostProcess())
+        assert 0.05 < cut < 0.35
+        assert conf.f1 > 0.99
+    invalid = im.valid.copy()
+    invalid[:, :40] = False  # only the valid pixels count
+    half = Scored(im.g, im.s, invalid, label, None)
+    conf, _ = scene_cut_confusion(score, half, "otsu", PostProcess())
+    assert conf.tp == 30 * 10 and conf.fp == 0

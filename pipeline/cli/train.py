@@ -178,15 +178,23 @@ def cv_ensemble_cmd(
     cache: Path | None = typer.Option(None, "--cache", help="Folder caching gbm fold probabilities (.npz).", file_okay=False),
     config: str = ConfigOpt,
     smooth: int | None = SmoothOpt,
+    cuts: str = typer.Option("", "--cuts", help="Per-scene cuts also scored on each held-out image "
+                             "(comma-separated: otsu, ki, gmm, spread), on the gate ensemble and on gbm."),
 ) -> None:
     """The cva+gbm ensemble constant chosen on training folds (gbm fold models as in `train cv`)."""
+    from models.cuts import METHODS
     from pipeline.cli.evaluate import write_json
+    from pipeline.errors import ConfigError
 
+    methods = [c.strip() for c in cuts.split(",") if c.strip()]
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise ConfigError("--cuts", f"unknown cut {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     parts = _studies(only)
     cfg = _config(config, smooth)
     _check_data(data)
     write_json(json_out, lab("ensemblecv").cross_validate_ensemble(data, parts, cache, lab("gbm_train").default_say,
-                                                                    None, cfg))
+                                                                    None, cfg, methods))
 
 
 @train_app.command("cnn")
