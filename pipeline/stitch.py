@@ -16,7 +16,6 @@ patch for patch whatever the window size.
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,7 +23,6 @@ import numpy as np
 import rasterio.features
 import shapely
 from affine import Affine
-from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 from scipy import ndimage
 from scipy.sparse import coo_matrix
@@ -106,13 +104,15 @@ def window_pieces(flagged: np.ndarray, inner: tuple[slice, slice], win: Window,
                          minlength=(n + 1) * N_CLASSES).reshape(n + 1, N_CLASSES)
     geoms: dict[int, list[Polygon]] = {int(i): [] for i in ids}
     if len(ids):
-        with warnings.catch_warnings():
-            # pieces are traced in grid pixels; the window at (0, 0) has the identity transform,
-            # which rasterio reads as "not georeferenced" and warns about
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            for geom, value in rasterio.features.shapes(labels, mask=sel, connectivity=4,
-                                                        transform=Affine.translation(c0, r0)):
-                geoms[int(value)].append(shape(geom))
+        # pieces are traced in grid pixels; the window at (0, 0) would have the identity
+        # transform, which rasterio takes for "not georeferenced" and warns about (a warning
+        # filter is no cure: windows run on several threads), so it is traced one row down and
+        # moved back up (whole pixel coordinates: exact)
+        lift = 1.0 if (c0, r0) == (0, 0) else 0.0
+        for geom, value in rasterio.features.shapes(labels, mask=sel, connectivity=4,
+                                                    transform=Affine.translation(c0, r0 + lift)):
+            piece = shape(geom)
+            geoms[int(value)].append(shapely.transform(piece, lambda xy: xy - (0.0, lift)) if lift else piece)
     fr, fc = np.divmod(first_local[ids], w)
     return Pieces(
         win=win, first=(r0 + fr) * width + c0 + fc, pixels=pixels[ids].astype(np.int64),
