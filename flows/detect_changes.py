@@ -70,6 +70,19 @@ def analyse_task(plan: PairPlan) -> Analysis:
     return analyse_pair(plan, workdir)
 
 
+def analysis_of(plan: PairPlan) -> Any:
+    """``analyse_task`` as it should run for ``plan``: Prefect persists analyses across runs,
+    and one whose scratch rasters are gone from the cache folder (it was cleaned) is no good
+    (``_present`` would analyse again later, in the flow's process, one pair after another), so
+    then the task refreshes its cache entry and runs where it is sent (a cluster's worker)."""
+    from pipeline.detect import CLASS_FILE, SCORE_FILE
+
+    scratch = cache_dir() / plan.analysis_key
+    if all((scratch / name).is_file() for name in (SCORE_FILE, CLASS_FILE)):
+        return analyse_task
+    return analyse_task.with_options(refresh_cache=True)
+
+
 @task(name="record-run", task_run_name=task_name("record"), retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=retry_transient, persist_result=False)
 def commit_task(plan: PairPlan, analysis: Analysis, ledger_url: str) -> RunReport:
@@ -139,7 +152,7 @@ def run_request(request: PairRequest) -> RunReport:
         skipped = skipped_report(plan)
         publish_pair(plan, skipped)
         return skipped
-    analysis = analyse_task(plan)
+    analysis = analysis_of(plan)(plan)
     report = commit_task(plan, analysis, request.ledger_url)
     logger.info("%s -> %s: %d new lead(s), %d updated, %d approved change(s)",
                 report.before_date, report.after_date, len(report.created), len(report.updated),

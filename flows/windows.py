@@ -15,7 +15,7 @@ from typing import Any
 
 from prefect import get_run_logger
 
-from flows.detect_changes import analyse_task, commit_task, commit_window_task, plan_task
+from flows.detect_changes import analysis_of, commit_task, commit_window_task, plan_task
 from pipeline.runner import PairRequest, RunReport, already_compared, skipped_report
 
 
@@ -61,7 +61,7 @@ def compare_windows(requests: list[PairRequest], parallel: bool) -> list[dict[st
         if not all(compared[i] for i in group):
             for i in group:
                 compared[i] = False
-    analyses = [None if done else call(analyse_task, plan) for done, plan in zip(compared, plans)]
+    analyses = [None if done else call(analysis_of(plan), plan) for done, plan in zip(compared, plans)]
     reports: list[RunReport | None] = [None] * len(requests)
     for group in groups:
         todo = {i: a.result() for i in group if (a := analyses[i]) is not None}

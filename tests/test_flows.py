@@ -121,3 +121,37 @@ def test_flow_against_a_real_prefect_server(tmp_path):
         with urllib.request.urlopen(req, timeout=10) as resp:
             runs = json.loads(resp.read())
         assert [r["state_type"] for r in runs] == ["COMPLETED"]
+
+
+def test_an_analysis_whose_scratch_is_gone_runs_again_as_its_task(harness, tmp_path, monkeypatch):
+    """Prefect persists analyses across runs; with the cache folder cleaned, the persisted result
+    has no rasters: the analysis task runs again (on its worker, in a cluster), instead of the
+    record step re-analysing in the flow's process."""
+    import sys as _sys
+
+    import flows.detect_changes as dc
+
+    monkeypatch.setenv("LANDPATROL_CACHE_DIR", str(tmp_path / "cache"))
+    calls: list[str] = []
+    real = dc.analyse_pair
+
+    def counted(plan, workdir, *args, **kwargs):
+        calls.append(_sys._getframe(1).f_code.co_name)
+        return real(plan, workdir, *args, **kwargs)
+
+    monkeypatch.setattr(dc, "analyse_pair", counted)
+    scene = make_scene(tmp_path / "scene")
+
+    def run(n: int) -> dict:
+        return dc.detect_changes(before=scene.before, after=scene.after, zones=scene.zones,
+                                 approvals=scene.approvals, ledger=f"sqlite:///{tmp_path / f'l{n}.sqlite'}",
+                                 region="flowtown", region_code="FT")
+
+    first = run(1)
+    second = run(2)                      # scratch present: the persisted analysis is reused
+    assert calls == ["analyse_task"] and second["created"] == first["created"]
+    import shutil
+
+    shutil.rmtree(tmp_path / "cache")
+    third = run(3)
+    assert calls == ["analyse_task", "analyse_task"] and third["created"] == first["created"]
