@@ -15,12 +15,12 @@ can read at the same names (a shared file system); see ``docs/cluster.md``.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from prefect import flow
 
 from pipeline import settings
+from pipeline.parallel import cores, default_workers
 from pipeline.runner import PairRequest
 
 
@@ -30,7 +30,7 @@ def task_runner(workers: int | None = None, dask: str | None = None) -> Any:
 
     if dask:
         return DaskTaskRunner(address=dask)
-    n = workers or max(1, min(os.cpu_count() or 1, 4))
+    n = workers or cores()
     return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
         "n_workers": n, "threads_per_worker": 1, "processes": True, "dashboard_address": None,
         "env": {settings.THREADS_ENV: str(pair_threads(n)), **prefect_api_env()},
@@ -57,7 +57,7 @@ def pair_threads(workers: int) -> int:
     pair's window pass on every core, times the workers, would put several threads on each
     core and leave the pairs' serial steps (planning, sampling, vectorising, the COG copies)
     unoverlapped."""
-    return settings.load().threads or max(1, min((os.cpu_count() or 1) // max(1, workers), 4))
+    return default_workers(workers)
 
 
 @flow(name="compare-pairs", log_prints=True, validate_parameters=False)
@@ -83,5 +83,5 @@ def cluster_run_name(requests: list[PairRequest], workers: int | None = None,
     """The subflow's name in the Prefect UI, e.g. ``nanjing: 2 pairs on 4 local workers``."""
     region = requests[0].region if requests else "region"
     where = f"the cluster at {dask}" if dask else (
-        f"{workers or max(1, min(os.cpu_count() or 1, 4))} local workers")
+        f"{workers or cores()} local workers")
     return f"{region}: {len(requests)} pairs on {where}"

@@ -75,12 +75,17 @@ def analysis_of(plan: PairPlan) -> Any:
     and one whose scratch rasters are gone from the cache folder (it was cleaned) is no good
     (``_present`` would analyse again later, in the flow's process, one pair after another), so
     then the task refreshes its cache entry and runs where it is sent (a cluster's worker)."""
-    from pipeline.detect import CLASS_FILE, SCORE_FILE
-
-    scratch = cache_dir() / plan.analysis_key
-    if all((scratch / name).is_file() for name in (SCORE_FILE, CLASS_FILE)):
+    if _has_scratch(cache_dir() / plan.analysis_key):
         return analyse_task
     return analyse_task.with_options(refresh_cache=True)
+
+
+def _has_scratch(workdir: Path) -> bool:
+    """Whether an analysis's rasters are still in its scratch folder ``workdir`` (the score
+    COG is written last)."""
+    from pipeline.detect import SCORE_FILE
+
+    return (workdir / SCORE_FILE).is_file()
 
 
 @task(name="record-run", task_run_name=task_name("record"), retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
@@ -100,7 +105,7 @@ def commit_window_task(plans: list[PairPlan], analyses: list[Analysis],
 
 
 def _present(plan: PairPlan, analysis: Analysis) -> Analysis:
-    if not analysis.detection.score_path.exists():  # cache entry outlived its scratch files
+    if not _has_scratch(analysis.workdir):  # cache entry outlived its scratch files
         return analyse_pair(plan, analysis.workdir)
     return analysis
 

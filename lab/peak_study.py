@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from lab.cuts_table import nanjing_score
 from lab.cvacv import CUTS, Image, cut_to_threshold, leave_one_out, oscd_images, pair_images
 from models.base import Detector
 from pipeline.evaluate.baselines import resolve_detector
@@ -174,7 +175,7 @@ def nanjing_record(data: Path, name: str, oscd_tables: Mapping[str, dict[float, 
     def roi(c: Confusion) -> dict[str, float]:
         dr, fa = c.recall, c.false_alarm_rate
         return {"detection_rate": round(dr, 4), "false_alarm_rate": round(fa, 4),
-                "score": round(dr if fa <= 0.03 else dr - 10 * (fa - 0.03), 4)}
+                "score": round(nanjing_score(dr, fa), 4)}
     return {"study": "nanjing", "detector": name, "peak_from_oscd": PEAKS[i], "with": roi(cells[i].conf),
             "without": roi(cells[0].conf), "by_peak": {str(p): roi(x.conf) for p, x in zip(PEAKS, cells)}}
 

@@ -60,13 +60,23 @@ def both(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
         return a.result(), b.result()
 
 
-def default_workers() -> int:
+MAX_THREADS = 4
+"""Threads one pair's analysis uses at most by default (I/O saturates beyond)."""
+
+
+def cores(share: int = 1) -> int:
+    """The machine's cores shared out over ``share`` processes, at least 1, at most
+    :data:`MAX_THREADS`."""
+    return max(1, min((os.cpu_count() or 1) // max(1, share), MAX_THREADS))
+
+
+def default_workers(share: int = 1) -> int:
     """Threads for one pair's analysis: ``$LANDPATROL_THREADS`` when set (a cluster worker
-    that shares its machine with others: :func:`flows.cluster.task_runner` sets it), else the
-    machine's cores, at most 4 (I/O saturates beyond)."""
+    that shares its machine with others: :func:`flows.cluster.task_runner` sets it), else
+    :func:`cores` (``share``: processes analysing pairs on this machine at once)."""
     from pipeline import settings
 
-    return settings.load().threads or max(1, min(os.cpu_count() or 1, 4))
+    return settings.load().threads or cores(share)
 
 
 def map_windows(windows: Sequence[Window], before: Any, after: Any, fn: WindowFn[T],
