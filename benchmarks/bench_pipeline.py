@@ -164,7 +164,11 @@ class Trace:
              ("pipeline.detect", "_detect_windows"), ("pipeline.stitch", "Stitcher.finish"),
              ("pipeline.detect", "patch_frame"), ("rasterio.shutil", "copy"),
              ("pipeline.clouds", "cloud_loss"), ("pipeline.screening", "screen_patches"),
-             ("pipeline.commit", "commit_window")]
+             ("pipeline.commit", "commit_window"), ("pipeline.outputs", "stage_outputs"),
+             ("pipeline.outputs", "write_imagery"), ("pipeline.outputs", "_quicklook_samples"),
+             ("pipeline.io.classraster", "write_class_cog"), ("pipeline.outputs", "publish_outputs"),
+             ("pipeline.outputs", "write_evidence"), ("pipeline.web_layers", "write_true_colour"),
+             ("pipeline.ledger.store", "Ledger.record_runs")]
 
     def __init__(self) -> None:
         import threading
@@ -211,7 +215,8 @@ class Trace:
     def report(self) -> dict:
         self._stop.set()
         rows = {step: {"calls": self.calls.get(step, 0), "seconds": round(self.seconds.get(step, 0.0), 2),
-                       "peak_rss_mb": round(self.peak.get(step, 0.0))} for step in self.peak}
+                       "peak_rss_mb": round(self.peak.get(step, 0.0))}
+                for step in [*self.peak, *(s for s in self.calls if s not in self.peak)]}
         return rows
 
 

@@ -198,10 +198,21 @@ def stage_outputs(plan: PairPlan, analysis: Analysis, out_dir: Path) -> Path:
         staging.mkdir(parents=True)
         if len(analysis.approved):
             export_leads(analysis.approved, staging / "approved.gpkg", "gpkg")
-        shutil.copy2(analysis.detection.score_path, staging / "score.tif")
+        _link_or_copy(analysis.detection.score_path, staging / "score.tif")
         write_class_cog(analysis.detection.class_path, staging / "change_class.tif")
         write_imagery(plan, staging, name)
     return staging
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` as a hard link to ``src`` (a full-tile score COG is ~0.5 GB, and neither file is
+    ever written again), or a copy where the two are on different file systems."""
+    import os
+
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def publish_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFrame,

@@ -182,3 +182,26 @@ def test_export_xlsx_from_the_ledger_and_cli_refuses_an_unknown_language(
                                       "--lang", "fr"])
     assert run_app(app) == 2
     assert "--lang" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+
+
+def test_the_run_folders_score_is_the_analysis_score_linked_or_copied(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full tile's score COG is ~0.5 GB: the run folder links it where it can, copies it
+    where the cache and the folder are on different file systems; the bytes are the same."""
+    import errno
+    import os
+
+    from pipeline import outputs
+
+    src = tmp_path / "score.tif"
+    src.write_bytes(b"II*\x00" + bytes(range(256)) * 64)
+    outputs._link_or_copy(src, tmp_path / "linked.tif")
+    assert os.stat(tmp_path / "linked.tif").st_ino == os.stat(src).st_ino
+
+    def cross_device(a: object, b: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    outputs._link_or_copy(src, tmp_path / "copied.tif")
+    assert os.stat(tmp_path / "copied.tif").st_ino != os.stat(src).st_ino
+    assert (tmp_path / "copied.tif").read_bytes() == src.read_bytes()
