@@ -11,8 +11,7 @@ pipeline calls once on a decimated sample of the whole overlap before any window
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -21,18 +20,44 @@ BandStack = Mapping[str, np.ndarray]
 """Band role -> (rows, cols) float32 reflectance; NaN where that date is invalid."""
 
 
-@dataclass(frozen=True)
 class ChangeMap:
-    """Per-pixel output of a detector for one window."""
+    """Per-pixel output of a detector for one window.
 
-    score: np.ndarray         # float32 in [0, 1]; 0 where not valid
-    change_class: np.ndarray  # uint8 pipeline.classes.ChangeClass values; 0 where no change
+    ``score``: float32 in [0, 1], 0 where not valid. ``change_class``: uint8
+    :class:`pipeline.classes.ChangeClass` values, 0 where no change. A detector whose class is
+    a per-pixel rule may give ``classes_of`` instead (``mask -> classes``, a full-size uint8
+    array with the class of the pixels in ``mask`` and 0 elsewhere): the pipeline then asks
+    (:meth:`class_where`) only for the pixels it flags, and ``change_class`` is computed, for
+    every pixel, the first time it is read. Both give the same class for any pixel.
+    """
 
-    def __post_init__(self) -> None:
-        if self.score.shape != self.change_class.shape:
+    __slots__ = ("score", "_change_class", "_classes_of")
+
+    def __init__(self, score: np.ndarray, change_class: np.ndarray | None = None,
+                 classes_of: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        if change_class is None and classes_of is None:
+            raise ValueError("a change map needs change_class or classes_of")
+        if change_class is not None and np.shape(score) != np.shape(change_class):
             raise ValueError(
-                f"score shape {self.score.shape} != change_class shape {self.change_class.shape}"
+                f"score shape {np.shape(score)} != change_class shape {np.shape(change_class)}"
             )
+        self.score = score
+        self._change_class = change_class
+        self._classes_of = classes_of
+
+    @property
+    def change_class(self) -> np.ndarray:
+        if self._change_class is None:
+            assert self._classes_of is not None
+            self._change_class = self._classes_of(np.ones(np.shape(self.score), bool))
+        return self._change_class
+
+    def class_where(self, mask: np.ndarray) -> np.ndarray:
+        """The class of the pixels in ``mask``, 0 elsewhere (uint8, the window's shape)."""
+        mask = np.asarray(mask, bool)
+        if self._change_class is None and self._classes_of is not None:
+            return np.asarray(self._classes_of(mask), np.uint8)
+        return np.where(mask, self.change_class, 0).astype(np.uint8)
 
 
 @runtime_checkable

@@ -9,6 +9,8 @@ Slovenia NDVI series (``tests/test_clouds_phenology.py``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from models.base import BandStack
@@ -95,3 +97,26 @@ def classify_changed(before: BandStack, after: BandStack, changed: np.ndarray) -
     cls = classify(before, after)
     cls[~np.asarray(changed, bool)] = ChangeClass.NONE
     return cls
+
+
+def classes_where(before: BandStack, after: BandStack, keep: np.ndarray,
+                  normalise: Callable[[BandStack], BandStack] | None = None,
+                  ) -> Callable[[np.ndarray], np.ndarray]:
+    """``mask -> classes`` for :class:`models.base.ChangeMap`: :func:`classify` on the pixels
+    of ``mask`` that ``keep`` allows (the after date through ``normalise`` first),
+    :attr:`ChangeClass.NONE` elsewhere. The rules are per pixel, so a pixel gets the class it
+    gets when the whole window is classified; a run classifies only what it flags (most of a
+    scene is not), instead of every valid pixel."""
+    keep = np.asarray(keep, bool)
+
+    def of(mask: np.ndarray) -> np.ndarray:
+        m = np.asarray(mask, bool) & keep
+        out = np.full(keep.shape, ChangeClass.NONE, np.uint8)
+        if m.any():
+            b = {r: np.asarray(v)[m] for r, v in before.items()}
+            a = {r: np.asarray(v)[m] for r, v in after.items()}
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[m] = classify(b, normalise(a) if normalise is not None else a)
+        return out
+
+    return of

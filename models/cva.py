@@ -19,7 +19,9 @@ exactly 0.5 at ``m = m0`` (the default ``threshold``), -> 1 for large changes. `
 
 The class comes from index rules on the before and normalised after reflectance (see
 :func:`models.change_class.classify`); a class is given wherever ``score > 0`` so that any
-threshold chosen by the caller finds one; the driver keeps it only where the pixel counts as changed.
+threshold chosen by the caller finds one. It is computed when asked for
+(:meth:`models.base.ChangeMap.class_where`): the driver asks only where the pixel counts as
+changed, a small share of a scene.
 """
 from __future__ import annotations
 
@@ -30,8 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from models.base import BandStack, ChangeMap
-from models.change_class import classify
-from pipeline.classes import ChangeClass
+from models.change_class import classes_where
 
 ROLE_ORDER = ("blue", "green", "red", "nir", "swir1", "swir2")
 RGB_ROLES = ("blue", "green", "red")
@@ -167,7 +168,5 @@ class CVADetector:
         ok, b, a = valid_zero_filled(before, after, valid, scene["roles"])
         m = self._magnitude(b, a, scene, int(scene.get("smooth_px", 1)), ok)
         score = np.where(ok, 1.0 - np.exp2(-(m / scene["m0"]) ** 2), 0.0).astype(np.float32)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cls = classify(b, self.normalise_after(a, scene))
-        cls[(score <= 0) | ~ok] = ChangeClass.NONE
-        return ChangeMap(score=score, change_class=cls)
+        return ChangeMap(score=score, classes_of=classes_where(
+            b, a, ok & ~(score <= 0), lambda after: self.normalise_after(after, scene)))

@@ -27,9 +27,8 @@ import numpy as np
 from scipy import linalg, stats
 
 from models.base import BandStack, ChangeMap, rescale
-from models.change_class import classify
+from models.change_class import classes_where
 from models.cva import ROLE_ORDER, rma_gain_offset, valid_zero_filled
-from pipeline.classes import ChangeClass
 
 ALPHA = 0.01          # significance level of the no-change test (score 0.5)
 MAX_ITER = 30
@@ -128,8 +127,9 @@ class IRMADDetector:
         z = chi2_statistic(b, a, scene)
         prob = stats.chi2.cdf(z, len(roles)).astype(np.float32)
         score = np.where(ok, rescale(prob, 1.0 - float(scene["alpha"])), zero).astype(np.float32)
-        norm = {r: np.float32(g) * a[r] + np.float32(o) for r, (g, o) in scene["gain_offset"].items()}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cls = classify(b, norm)
-        cls[(score <= 0) | ~ok] = ChangeClass.NONE
-        return ChangeMap(score=score, change_class=cls)
+        gain_offset = scene["gain_offset"]
+
+        def normalise(after: BandStack) -> dict[str, np.ndarray]:
+            return {r: np.float32(g) * after[r] + np.float32(o) for r, (g, o) in gain_offset.items()}
+
+        return ChangeMap(score=score, classes_of=classes_where(b, a, ok & ~(score <= 0), normalise))

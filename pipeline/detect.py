@@ -203,8 +203,9 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
 
     def detect_grown(rb: BandReader, ra: BandReader, win: Window, pad: int) -> tuple[
             tuple[slice, slice], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Score, class, valid and flagged pixels of ``win`` grown by ``pad`` (clipped to the
-        grid), read with the detector's halo around that; and where ``win`` lies in it."""
+        """Score, class (of the flagged pixels, 0 elsewhere), valid and flagged pixels of ``win``
+        grown by ``pad`` (clipped to the grid), read with the detector's halo around that; and
+        where ``win`` lies in it."""
         b, vb = rb.read(win, det_halo + pad)
         a, va = ra.read(win, det_halo + pad)
         both = np.asarray(vb, bool) & np.asarray(va, bool)
@@ -215,17 +216,20 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
         part = (slice(r0, r0 + int(big.height)), slice(c0, c0 + int(big.width)))
         score = np.asarray(change.score[part], np.float32)
         valid = both[part]
-        return inner, score, change.change_class[part], valid, valid & (score > threshold)
+        flagged = valid & (score > threshold)
+        wanted = np.zeros(np.shape(change.score), bool)
+        wanted[part] = flagged
+        # the class of the flagged pixels only (0 elsewhere): the rest would be thrown away
+        return inner, score, change.class_where(wanted)[part], valid, flagged
 
     def one(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Pieces]:
         inner, score, classes, valid, flagged = detect_grown(rb, ra, win, extra)
-        cls = np.where(flagged[inner], classes[inner], 0).astype(np.uint8)
+        cls = classes[inner]
         pieces = window_pieces(flagged, inner, win, score[inner], cls, grid.shape, radius, mmu)
         return win, (score[inner], cls, valid[inner], int(flagged[inner].sum())), pieces
 
     def detected_only(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Flagged]:
-        _, score, classes, valid, flagged = detect_grown(rb, ra, win, 0)
-        cls = np.where(flagged, classes, 0).astype(np.uint8)
+        _, score, cls, valid, flagged = detect_grown(rb, ra, win, 0)
         return win, (score, cls, valid, int(flagged.sum())), Flagged.of(win, flagged, score, cls)
 
     workers = params.workers if window_thread_safe(detector, scene) else 1

@@ -169,3 +169,33 @@ def test_rgb_smoothing_is_window_invariant_and_only_for_rgb() -> None:
                          valid)["smooth_px"] == 1
     with pytest.raises(ValueError, match="odd width"):
         CVADetector(smooth_rgb=2)
+
+
+@pytest.mark.parametrize("name", ["cva", "irmad"])
+@pytest.mark.parametrize("roles", [ROLES6, ("blue", "green", "red")])
+def test_the_class_of_flagged_pixels_alone_is_the_class_of_the_whole_window(name, roles):
+    """The driver asks only for the classes of the pixels it flags: each must be the class the
+    rules give that pixel when the whole window is classified, and 0 elsewhere."""
+    from models.irmad import IRMADDetector
+
+    b, a, v = scene(roles=roles)
+    v[:7] = False  # an invalid strip, and NaN in one band on the other date
+    a["red"][30:33, :] = np.nan
+    det = CVADetector() if name == "cva" else IRMADDetector()
+    sc = det.fit_scene(b, a, v)
+    out = det.detect(b, a, v, sc)
+    full = det.detect(b, a, v, sc).change_class  # every pixel, read at once
+    ok = v & np.isfinite(a["red"])
+    assert np.all(full[~ok] == ChangeClass.NONE) and np.any(full != ChangeClass.NONE)
+    for mask in (out.score > det.threshold, np.random.default_rng(1).random(v.shape) < 0.3,
+                 np.zeros(v.shape, bool)):
+        got = out.class_where(mask)
+        assert got.dtype == np.uint8 and got.shape == v.shape
+        np.testing.assert_array_equal(got, np.where(mask, full, 0))
+    # and the whole-window class is the rules' own, with no class where no score
+    if name == "cva":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rules = classify({r: np.where(ok, b[r], 0) for r in roles},
+                             det.normalise_after({r: np.where(ok, a[r], 0) for r in roles}, sc))
+        rules[(out.score <= 0) | ~ok] = ChangeClass.NONE
+        np.testing.assert_array_equal(full, rules)
