@@ -63,10 +63,16 @@ SIGMA_FLOOR = 1e-3
 
 def valid_zero_filled(before: BandStack, after: BandStack, valid: np.ndarray,
                       roles: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Pixels valid and finite on both dates in every role, and both stacks as float32 with 0 elsewhere."""
+    """Pixels valid and finite on both dates in every role, and both stacks as float32 with 0 elsewhere.
+
+    A window valid everywhere (most of a scene) keeps its float32 bands as they are, uncopied:
+    nothing here or in the detectors writes into them."""
     ok = np.asarray(valid, bool).copy()
     for r in roles:
         ok &= np.isfinite(before[r]) & np.isfinite(after[r])
+    if ok.all():
+        return (ok, {r: np.asarray(before[r], np.float32) for r in roles},
+                {r: np.asarray(after[r], np.float32) for r in roles})
     zero = np.float32(0)
     b = {r: np.where(ok, np.asarray(before[r], np.float32), zero) for r in roles}
     a = {r: np.where(ok, np.asarray(after[r], np.float32), zero) for r in roles}

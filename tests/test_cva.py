@@ -199,3 +199,27 @@ def test_the_class_of_flagged_pixels_alone_is_the_class_of_the_whole_window(name
                              det.normalise_after({r: np.where(ok, a[r], 0) for r in roles}, sc))
         rules[(out.score <= 0) | ~ok] = ChangeClass.NONE
         np.testing.assert_array_equal(full, rules)
+
+
+@pytest.mark.parametrize("name", ["cva", "irmad"])
+def test_an_all_valid_window_is_scored_as_if_zero_filled(name):
+    """A window valid everywhere keeps its bands uncopied; its score and classes are those of
+    the same window with one pixel masked, everywhere else (the zero fill touches nothing)."""
+    from models.cva import valid_zero_filled
+    from models.registry import get_detector
+
+    b, a, v = scene()
+    ok, bb, aa = valid_zero_filled(b, a, v, list(ROLES6))
+    assert ok.all() and all(bb[r] is b[r] and aa[r] is a[r] for r in ROLES6)
+    v2 = v.copy()
+    v2[0, 0] = False
+    ok2, bb2, _ = valid_zero_filled(b, a, v2, list(ROLES6))
+    assert not ok2[0, 0] and bb2["red"][0, 0] == 0 and b["red"][0, 0] != 0  # a copy, zero-filled
+    det = get_detector(name)
+    params = det.fit_scene(b, a, v)
+    whole, masked = det.detect(b, a, v, params), det.detect(b, a, v2, params)
+    same = np.ones(v.shape, bool)
+    same[0, 0] = False
+    assert np.array_equal(whole.score[same], masked.score[same])
+    assert np.array_equal(whole.change_class[same], masked.change_class[same])
+    assert masked.score[0, 0] == 0
