@@ -32,9 +32,11 @@ def resolve_region(request: PairRequest) -> PairRequest:
     for a name the ledger knows under another code is refused."""
     from dataclasses import replace
 
+    if not request.ledger_url:
+        return request  # analysis alone (a benchmark, a worker): no database code imported
     from pipeline.ledger import Ledger
 
-    if not request.ledger_url or not Ledger.probe(request.ledger_url):
+    if not Ledger.probe(request.ledger_url):
         return request  # a ledger not made yet knows no region
     with Ledger.open(request.ledger_url) as led:
         known = led.region_of(request.region)
@@ -112,8 +114,8 @@ def plan_pair(request: PairRequest) -> PairPlan:
     from pipeline.align import pair_grid
     from pipeline.checks import check_distinct, check_footprint, frame_digest
     from pipeline.detect import DetectParams
+    from pipeline.identity import pair_key as ledger_pair_key
     from pipeline.io.tiles import tile_hash
-    from pipeline.ledger import pair_key as ledger_pair_key
     from pipeline.zones import load_approvals, load_column_map, load_zones
 
     check_request(request)
