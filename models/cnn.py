@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from models.base import BandStack, ChangeMap, rescale
-from models.change_class import classify_changed
+from models.change_class import classes_where
 from models.cva import CVADetector, valid_zero_filled
 from models.features import BAND_SETS, band_set_for
 from pipeline.errors import ModelError
@@ -136,6 +136,5 @@ class CNNDetector:
         score = np.where(ok, rescale(prob, cut), np.float32(0)).astype(np.float32)
         cva = scene["cva"]
         ok2, b, a = valid_zero_filled(before, after, ok, cva["roles"])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cls = classify_changed(b, self._cva.normalise_after(a, cva), (score > self.threshold) & ok2)
-        return ChangeMap(score=score, change_class=cls)
+        return ChangeMap(score=score, classes_of=classes_where(
+            b, a, (score > self.threshold) & ok2, lambda after: self._cva.normalise_after(after, cva)))

@@ -26,7 +26,6 @@ import numpy as np
 from models.base import BandStack, ChangeMap
 from models.cva import CVADetector
 from models.gbm import GBMDetector, rescale
-from pipeline.classes import ChangeClass
 
 MODES = ("gate", "geo")
 
@@ -96,6 +95,6 @@ class EnsembleDetector:
         c = self.cva.detect(before, after, valid, scene["cva"])
         constant = float(self.constants[self.gbm.band_set(set(scene["roles"]))])
         score = np.where(valid, combine(g.score, c.score, self.mode, constant), np.float32(0)).astype(np.float32)
-        cls = np.asarray(c.change_class, np.uint8).copy()
-        cls[(score <= 0) | ~valid] = ChangeClass.NONE
-        return ChangeMap(score=score, change_class=cls)
+        changed = valid & (score > 0)
+        # cva's per-pixel class, asked only for the pixels the run asks for (its flagged ones)
+        return ChangeMap(score=score, classes_of=lambda mask: c.class_where(np.asarray(mask, bool) & changed))

@@ -27,7 +27,7 @@ from models.base import (  # rescale: re-exported, shared by the detectors
     ChangeMap,
     rescale,
 )
-from models.change_class import classify_changed
+from models.change_class import classes_where
 from models.compiled import CompiledForest
 from models.features import (
     BAND_SETS,
@@ -206,4 +206,4 @@ class GBMDetector:
         score = np.where(valid, rescale(prob, cut), np.float32(0.0)).astype(np.float32)
         score = self.adjust(score, b, a, scene, band_set)
         changed = score > self.threshold
-        return ChangeMap(score=score, change_class=classify_changed(b, a, changed))
+        return ChangeMap(score=score, classes_of=classes_where(b, a, changed))
