@@ -30,11 +30,31 @@ def task_runner(workers: int | None = None, dask: str | None = None) -> Any:
 
     if dask:
         return DaskTaskRunner(address=dask)
+    keep_default_malloc()
     n = workers or cores()
     return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
         "n_workers": n, "threads_per_worker": 1, "processes": True, "dashboard_address": None,
         "env": {settings.THREADS_ENV: str(pair_threads(n)), **prefect_api_env()},
     })
+
+
+TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+
+
+def keep_default_malloc() -> None:
+    """Start the LocalCluster's workers with glibc's own allocator settings.
+
+    Dask's nannies start their workers with ``MALLOC_TRIM_THRESHOLD_=65536`` by default, which
+    also switches off glibc's adaptive mmap threshold: every array over 128 KiB is then mapped,
+    faulted in page by page and unmapped again. A pair's windows allocate dozens of such arrays
+    each, so a pair took 1.3-1.6x as long on a worker as in a plain process, most of it in the
+    kernel (``benchmarks/README.md``). The analysis hands memory back itself at the end of each
+    stage (:func:`pipeline.parallel.trim_heap`). Unset here, in the process that starts the
+    nannies (a value of ``None`` unsets the variable, as distributed documents); a cluster
+    started elsewhere takes the same line in its Dask configuration (``docs/cluster.md``)."""
+    import dask
+
+    dask.config.set({TRIM_KEY: None})
 
 
 def prefect_api_env() -> dict[str, str]:

@@ -133,3 +133,21 @@ def test_local_cluster_workers_report_to_the_flows_prefect_api(harness):
         url = str(client.api_url)
     assert url.startswith("http://")
     assert task_runner(2).cluster_kwargs["env"]["PREFECT_API_URL"] == url
+
+
+def test_local_cluster_workers_keep_glibcs_own_allocator_settings(harness):
+    """Dask starts nanny workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which made a pair 1.3-1.6x
+    slower there than in a plain process (benchmarks/README.md); the region's LocalCluster
+    starts its workers without it."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from flows.cluster import TRIM_KEY, task_runner
+
+    with dask.config.set({TRIM_KEY: 65536}):  # Dask's default, restored on the way out
+        kwargs = task_runner(1).cluster_kwargs
+        assert dask.config.get(TRIM_KEY) is None
+        with LocalCluster(**kwargs) as cluster, Client(cluster) as client:
+            env = next(iter(client.run(lambda: dict(os.environ)).values()))
+    assert "MALLOC_TRIM_THRESHOLD_" not in env
+    assert env["LANDPATROL_THREADS"] == kwargs["env"]["LANDPATROL_THREADS"]
