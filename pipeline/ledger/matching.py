@@ -6,7 +6,8 @@ smaller one: patches that merely share an edge (adjacent pixels vectorised apart
 
 Candidates (open leads that could be the same place) come from the database: on PostgreSQL
 with PostGIS (revision 0009) from the GiST index of ``leads.geom`` (``&&`` plus
-``ST_Intersects``), elsewhere from the four indexed bounding-box columns. The exact test
+``ST_Intersects``), on SQLite from the R*Tree ``leads_rtree`` (revision 0011) checked against
+the exact bounds, elsewhere from the four indexed bounding-box columns. The exact test
 (:func:`same_place`) runs in shapely on the few candidates either way, so both backends match
 a patch to the same lead.
 """
@@ -67,11 +68,31 @@ def has_postgis(conn: Connection) -> bool:
 
 _LEAD_GEOM = table("leads", column("id"), column("code"), column("geom_wkb"), column("region"),
                    column("status"), column("geom"))
+# CROSS JOIN: SQLite then reads the R*Tree first (an inner join let its planner walk the
+# region's bounding-box index instead); the index's boxes are float32 rounded outwards, a
+# superset, so the exact bounds decide
+_RTREE_CANDIDATES = text(
+    "SELECT l.id, l.code, l.geom_wkb FROM leads_rtree AS r CROSS JOIN leads AS l ON l.id = r.id "
+    "WHERE r.minx <= :maxx AND r.maxx >= :minx AND r.miny <= :maxy AND r.maxy >= :miny "
+    "AND l.region = :region AND l.status != :closed "
+    "AND l.minx <= :maxx AND l.maxx >= :minx AND l.miny <= :maxy AND l.maxy >= :miny ORDER BY l.id")
+_INDEXED: dict[str, bool] = {}
+
+
+def has_rtree(conn: Connection) -> bool:
+    """Whether this SQLite ledger has the ``leads_rtree`` index (checked once per URL)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    key = conn.engine.url.render_as_string(hide_password=False)
+    if key not in _INDEXED:
+        _INDEXED[key] = conn.execute(text(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leads_rtree'")).first() is not None
+    return _INDEXED[key]
 
 
 def open_lead_candidates(conn: Connection, region: str, geom: BaseGeometry) -> list[dict[str, Any]]:
     """Open leads of ``region`` that could touch ``geom``: a spatial-index query on PostGIS,
-    a bounding-box range query elsewhere; in id order."""
+    an R*Tree query on SQLite, a bounding-box range query elsewhere; in id order."""
     if has_postgis(conn):
         probe = func.ST_GeomFromWKB(shapely.to_wkb(geom), 4326)
         t = _LEAD_GEOM.c
@@ -81,6 +102,10 @@ def open_lead_candidates(conn: Connection, region: str, geom: BaseGeometry) -> l
         ).order_by(t.id)
         return [dict(r) for r in conn.execute(spatial).mappings()]
     minx, miny, maxx, maxy = geom.bounds
+    if has_rtree(conn):
+        bounds = {"minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy}
+        return [dict(row) for row in conn.execute(_RTREE_CANDIDATES, dict(
+            bounds, region=region, closed=CLOSED)).mappings()]
     stmt = select(Lead.id, Lead.code, Lead.geom_wkb).where(
         Lead.region == region, Lead.status != CLOSED,
         Lead.minx <= maxx, Lead.maxx >= minx, Lead.miny <= maxy, Lead.maxy >= miny,
