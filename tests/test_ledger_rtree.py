@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from pipeline.ledger import Ledger
-from pipeline.ledger import matching
+from pipeline.ledger import Ledger, matching
 from pipeline.ledger.testing import UTM_CRS, leads_gdf, run_record, square
 
 BOXES = "SELECT id, minx, maxx, miny, maxy FROM {} ORDER BY id"

@@ -52,18 +52,30 @@ def same_place(a: BaseGeometry, b: BaseGeometry) -> float:
 
 
 _SPATIAL: dict[str, bool] = {}
+_INDEXED: dict[str, bool] = {}
+
+
+def _has(conn: Connection, dialect: str, cache: dict[str, bool], probe: str) -> bool:
+    """Whether ``probe`` finds a row on a ``dialect`` ledger, asked once per URL."""
+    if conn.dialect.name != dialect:
+        return False
+    key = conn.engine.url.render_as_string(hide_password=False)
+    if key not in cache:
+        cache[key] = conn.execute(text(probe)).first() is not None
+    return cache[key]
 
 
 def has_postgis(conn: Connection) -> bool:
     """Whether this ledger's ``leads`` has the PostGIS ``geom`` column (checked once per URL)."""
-    if conn.dialect.name != "postgresql":
-        return False
-    key = conn.engine.url.render_as_string(hide_password=False)
-    if key not in _SPATIAL:
-        _SPATIAL[key] = conn.execute(text(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND table_name = 'leads' AND column_name = 'geom'")).first() is not None
-    return _SPATIAL[key]
+    return _has(conn, "postgresql", _SPATIAL,
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = 'leads' AND column_name = 'geom'")
+
+
+def has_rtree(conn: Connection) -> bool:
+    """Whether this SQLite ledger has the ``leads_rtree`` index of revision 0011 (checked once per URL)."""
+    return _has(conn, "sqlite", _INDEXED,
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leads_rtree'")
 
 
 _LEAD_GEOM = table("leads", column("id"), column("code"), column("geom_wkb"), column("region"),
@@ -76,18 +88,6 @@ _RTREE_CANDIDATES = text(
     "WHERE r.minx <= :maxx AND r.maxx >= :minx AND r.miny <= :maxy AND r.maxy >= :miny "
     "AND l.region = :region AND l.status != :closed "
     "AND l.minx <= :maxx AND l.maxx >= :minx AND l.miny <= :maxy AND l.maxy >= :miny ORDER BY l.id")
-_INDEXED: dict[str, bool] = {}
-
-
-def has_rtree(conn: Connection) -> bool:
-    """Whether this SQLite ledger has the ``leads_rtree`` index (checked once per URL)."""
-    if conn.dialect.name != "sqlite":
-        return False
-    key = conn.engine.url.render_as_string(hide_password=False)
-    if key not in _INDEXED:
-        _INDEXED[key] = conn.execute(text(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leads_rtree'")).first() is not None
-    return _INDEXED[key]
 
 
 def open_lead_candidates(conn: Connection, region: str, geom: BaseGeometry) -> list[dict[str, Any]]:
