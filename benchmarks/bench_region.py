@@ -1,14 +1,15 @@
 """A region of several pairs through ``landpatrol monitor`` on 1 and on 2 Dask workers.
 
-    python benchmarks/bench_region.py [--size 2048] [--pairs 8] [--workers 1 2] [--dask ADDR]
+    python benchmarks/bench_region.py [--size 2048] [--pairs 8] [--workers 1 2] [--dask ADDR] [--out]
 
 Builds (once, in ``--workdir``) a region folder of ``--pairs + 1`` dated tiles, alternating the
 generated before/after pair of ``bench_pipeline.py`` (so every pair has the planted changes),
 each a copy with a tag of its own (so every pair is analysed, none is a cached earlier one),
 then runs the region flow into a fresh SQLite ledger for each setting: ``--workers 1`` (one
 pair after another in the flow's process), ``--workers N`` (a LocalCluster of N processes) and,
-with ``--dask``, a running scheduler. Prints wall seconds and the speed-up over 1 worker, and
-checks every setting recorded the same leads.
+with ``--dask``, a running scheduler; with ``--out`` every pair's run folder is written too.
+Prints wall seconds and the speed-up over 1 worker, and checks every setting recorded the same
+leads.
 """
 from __future__ import annotations
 
@@ -72,6 +73,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--dask", default=None)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/landpatrol-bench"))
+    ap.add_argument("--out", action="store_true", help="also write every pair's run folder (monitor --out)")
     args = ap.parse_args()
     os.environ.setdefault("LANDPATROL_CACHE_DIR", tempfile.mkdtemp(prefix="landpatrol-cache-"))
     region = make_region(args.workdir, args.size, args.pairs)
@@ -91,7 +93,8 @@ def main() -> None:
                     shutil.rmtree(old, ignore_errors=True)
             retag(region)  # nor one of Prefect's persisted task results (keyed by the tiles' hashes)
             t0 = time.perf_counter()
-            reports = run_monitor(region, url, None, workers=workers, dask=dask)
+            out = Path(tmp) / "runs" if args.out else None
+            reports = run_monitor(region, url, out, workers=workers, dask=dask)
             seconds = time.perf_counter() - t0
             with Ledger.open(url) as led:
                 leads = sorted((r.code, round(r.area_m2, 3)) for r in led.leads_frame().itertuples())

@@ -88,20 +88,33 @@ def _has_scratch(workdir: Path) -> bool:
     return (workdir / SCORE_FILE).is_file()
 
 
+@task(name="stage-outputs", task_run_name=task_name("stage"), retries=IO_RETRIES,
+      retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_transient, persist_result=False)
+def stage_task(plan: PairPlan, analysis: Analysis) -> Path | None:
+    """The code-free part of the pair's run folder (rasters, overlays, full-resolution true
+    colour), staged where the task runs: on a region's Dask workers, next to the analyses,
+    instead of one pair after another in the flow's process; ``None`` without ``--out``."""
+    from pipeline.outputs import stage_outputs
+
+    out = plan.request.out_dir
+    return None if out is None else stage_outputs(plan, _present(plan, analysis), out)
+
+
 @task(name="record-run", task_run_name=task_name("record"), retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=retry_transient, persist_result=False)
-def commit_task(plan: PairPlan, analysis: Analysis, ledger_url: str) -> RunReport:
-    return commit_pair(plan, _present(plan, analysis), ledger_url)
+def commit_task(plan: PairPlan, analysis: Analysis, ledger_url: str,
+                staged: Path | None = None) -> RunReport:
+    return commit_pair(plan, _present(plan, analysis), ledger_url, staged)
 
 
 @task(name="record-window", task_run_name=task_name("record"), retries=IO_RETRIES,
       retry_delay_seconds=IO_RETRY_DELAYS, retry_condition_fn=retry_transient, persist_result=False)
-def commit_window_task(plans: list[PairPlan], analyses: list[Analysis],
-                       ledger_url: str) -> list[RunReport]:
+def commit_window_task(plans: list[PairPlan], analyses: list[Analysis], ledger_url: str,
+                       staged: list[Path | None] | None = None) -> list[RunReport]:
     """The pairs of one date window (several tiles): joined, recorded in one transaction."""
     from pipeline.commit import commit_window
 
-    return commit_window(plans, [_present(p, a) for p, a in zip(plans, analyses)], ledger_url)
+    return commit_window(plans, [_present(p, a) for p, a in zip(plans, analyses)], ledger_url, staged)
 
 
 def _present(plan: PairPlan, analysis: Analysis) -> Analysis:

@@ -2,8 +2,9 @@
 
 A window is the pairs of one ``(before, after)`` date pair: one pair in a region of one
 footprint, one per tile in a region of several (Sentinel-2 MGRS tiles). Every pair is planned
-and analysed as its own Prefect task (on the Dask workers when ``parallel``); each window is
-then committed by one task in this process, in date order: its tiles' patches joined across
+and analysed as its own Prefect task (on the Dask workers when ``parallel``), and the heavy,
+code-free part of its run folder is staged by another task there; each window is then
+committed by one task in this process, in date order: its tiles' patches joined across
 tile edges and overlaps and recorded in one ledger transaction (:mod:`pipeline.commit`). A
 window whose pairs were all recorded is skipped without work; a tile new to a recorded window
 (delivered late) is joined with the tiles recorded before (their analyses come from the cache
@@ -15,7 +16,7 @@ from typing import Any
 
 from prefect import get_run_logger
 
-from flows.detect_changes import analysis_of, commit_task, commit_window_task, plan_task
+from flows.detect_changes import analysis_of, commit_task, commit_window_task, plan_task, stage_task
 from pipeline.runner import PairRequest, RunReport, already_compared, skipped_report
 
 
@@ -62,15 +63,19 @@ def compare_windows(requests: list[PairRequest], parallel: bool) -> list[dict[st
             for i in group:
                 compared[i] = False
     analyses = [None if done else call(analysis_of(plan), plan) for done, plan in zip(compared, plans)]
+    # each run folder's heavy, code-free part is staged where its analysis ran (the workers),
+    # not here one pair after another; the commits below add what names the ledger's codes
+    stagings = [None if a is None else call(stage_task, plan, a) for plan, a in zip(plans, analyses)]
     reports: list[RunReport | None] = [None] * len(requests)
     for group in groups:
         todo = {i: a.result() for i in group if (a := analyses[i]) is not None}
+        staged = {i: s.result() for i in todo if (s := stagings[i]) is not None}
         if len(todo) == 1:
             (i, analysis), = todo.items()
-            reports[i] = commit_task(plans[i], analysis, requests[i].ledger_url)
+            reports[i] = commit_task(plans[i], analysis, requests[i].ledger_url, staged.get(i))
         elif todo:
             done = commit_window_task([plans[i] for i in todo], list(todo.values()),
-                                      requests[group[0]].ledger_url)
+                                      requests[group[0]].ledger_url, [staged.get(i) for i in todo])
             for i, recorded in zip(todo, done):
                 reports[i] = recorded
         for i in group:

@@ -33,22 +33,33 @@ if TYPE_CHECKING:
 
 
 def commit_window(plans: Sequence[PairPlan], analyses: Sequence[Analysis],
-                  ledger_url: str) -> list[RunReport]:
-    """Stage, join, record (one transaction), publish; one report per pair, in order."""
+                  ledger_url: str, staged_before: Sequence[Path | None] | None = None) -> list[RunReport]:
+    """Stage, join, record (one transaction), publish; one report per pair, in order.
+
+    ``staged_before``: the pairs' staging folders where they were staged already
+    (:func:`pipeline.outputs.stage_outputs`, e.g. on a cluster's workers next to their
+    analyses); a pair with none is staged here. Every staging folder is gone afterwards,
+    published or removed."""
     from pipeline.ledger import Ledger
     from pipeline.outputs import stage_outputs
     from pipeline.runner import _report, _run_record
     from pipeline.tilejoin import join_window
 
-    with Ledger.open(ledger_url) as ledger:
-        before = [ledger.run_state(plan.pair_key) for plan in plans]
-    frames = join_window(plans, analyses, [s is not None for s in before])
+    given = list(staged_before) if staged_before is not None else [None] * len(plans)
     staged: list[Path | None] = []
     try:
-        for plan, analysis, state in zip(plans, analyses, before):
+        with Ledger.open(ledger_url) as ledger:
+            before = [ledger.run_state(plan.pair_key) for plan in plans]
+        frames = join_window(plans, analyses, [s is not None for s in before])
+        for plan, analysis, state, ready in zip(plans, analyses, before, given):
             out = plan.request.out_dir
             todo = state is None or state.pending  # a published pair stays as it is
-            staged.append(stage_outputs(plan, analysis, out) if out is not None and todo else None)
+            if ready is not None and (out is None or not todo):
+                shutil.rmtree(ready, ignore_errors=True)
+                ready = None
+            if ready is None and out is not None and todo:
+                ready = stage_outputs(plan, analysis, out)
+            staged.append(ready)
         with Ledger.open(ledger_url) as ledger:
             outcomes = ledger.record_runs([(_run_record(plan, analysis, analysis.started_at), leads,
                                             approved)
@@ -70,7 +81,7 @@ def commit_window(plans: Sequence[PairPlan], analyses: Sequence[Analysis],
                 reports.append(report)
             return reports
     finally:
-        for stage in staged:
+        for stage in [*staged, *given]:
             if stage is not None:
                 shutil.rmtree(stage, ignore_errors=True)
 

@@ -22,9 +22,11 @@ One folder per compared pair (``<before>_<after>_<key8>``)::
 
 A run folder is built in three steps (:mod:`pipeline.rundirs` owns names and staging):
 :func:`stage_outputs` writes what does not depend on lead codes into a hidden staging folder
-before the ledger is written (a full disk fails here, with nothing recorded);
-:func:`publish_outputs` adds what names the codes the ledger gave (leads, chips, quicklook,
-run.json, item.json) and renames the folder into place. An existing folder is never
+before the ledger is written (a full disk fails here, with nothing recorded): the rasters, the
+web overlays and the full-resolution true colour, the heavy part, which a region's flow has its
+Dask workers write next to their analyses; :func:`publish_outputs` adds what names the codes
+the ledger gave (leads, chips, quicklook, run.json, item.json) and renames the folder into
+place. An existing folder is never
 overwritten, a failure removes its staging folder, and a staging folder is never served.
 """
 from __future__ import annotations
@@ -73,7 +75,20 @@ def _chip_window(geom: Any, grid: Any) -> Window:
 _SAMPLES: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 """The staging folder's quicklook samples (RGB of both dates), from :func:`write_imagery` to
 :func:`write_evidence` of the same run: one decimated pass over both files instead of two.
-One run's worth at most (about 60 MB, whatever the scene size)."""
+One run's worth at most (about 60 MB, whatever the scene size). A folder staged by another
+process (a cluster's worker) keeps them in :data:`SAMPLES_FILE` instead."""
+SAMPLES_FILE = ".quicklook-samples.npz"
+
+
+def _staged_samples(folder: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The quicklook samples staged with ``folder`` (this process's, else its file), removed."""
+    samples = _SAMPLES.pop(str(folder), None)
+    path = folder / SAMPLES_FILE
+    if samples is None and path.is_file():
+        with np.load(path) as saved:
+            samples = (saved["before"], saved["after"])
+    path.unlink(missing_ok=True)
+    return samples
 
 
 def _quicklook_samples(rb: Any, ra: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -87,21 +102,19 @@ def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path) -> Non
     """Quicklook of the whole pair, true colour of both dates and one chip per lead, read window by window."""
     from pipeline.align import TileReader
     from pipeline.evidence import write_chips, write_quicklook
-    from pipeline.parallel import both
-    from pipeline.web_layers import stretch_limits, write_outlines, write_true_colour
+    from pipeline.web_layers import write_outlines
 
     write_outlines(plan.zones, plan.approvals, plan.grid, folder)
-    samples = _SAMPLES.pop(str(folder), None)
+    samples = _staged_samples(folder)
     if not set(RGB) <= set(plan.roles):
         return  # no true-colour bands to show
     dates = (plan.before.acquired, plan.after.acquired)
     with TileReader(plan.before, plan.grid, RGB) as rb, TileReader(plan.after, plan.grid, RGB) as ra:
         sb, sa = samples if samples is not None else _quicklook_samples(rb, ra)
         write_quicklook(sb, sa, leads, plan.grid, folder / "quicklook.png", dates=dates)
-        limits = stretch_limits(sb, sa)
+        if not (folder / "before.tif").is_file():  # staged without them: write them now
+            _write_true_colour(plan, rb, ra, (sb, sa), folder)
         del sb, sa
-        both(lambda: write_true_colour(rb, plan.grid, RGB, limits, folder / "before.tif"),
-             lambda: write_true_colour(ra, plan.grid, RGB, limits, folder / "after.tif"))
         chips = folder / "chips"
         chips.mkdir()
         for i in range(len(leads)):
@@ -154,8 +167,21 @@ def write_overlays(before_rgb: np.ndarray, after_rgb: np.ndarray, grid: Any, fol
     (folder / "overlay.json").write_text(json.dumps(doc), encoding="utf-8")
 
 
+def _write_true_colour(plan: PairPlan, rb: Any, ra: Any, samples: tuple[np.ndarray, np.ndarray],
+                       folder: Path) -> None:
+    """``before.tif`` and ``after.tif`` (:mod:`pipeline.web_layers`), both dates at once,
+    stretched with the limits of the quicklook ``samples``."""
+    from pipeline.parallel import both
+    from pipeline.web_layers import stretch_limits, write_true_colour
+
+    limits = stretch_limits(*samples)
+    both(lambda: write_true_colour(rb, plan.grid, RGB, limits, folder / "before.tif"),
+         lambda: write_true_colour(ra, plan.grid, RGB, limits, folder / "after.tif"))
+
+
 def write_imagery(plan: PairPlan, folder: Path, run_name: str) -> None:
-    """The web overlays of both dates (no lead drawn on them)."""
+    """The web overlays and the full-resolution true colour of both dates (no lead drawn on
+    them); the quicklook samples stay with the folder for :func:`write_evidence`."""
     from pipeline.align import TileReader
 
     if not set(RGB) <= set(plan.roles):
@@ -163,7 +189,9 @@ def write_imagery(plan: PairPlan, folder: Path, run_name: str) -> None:
     dates = (plan.before.acquired, plan.after.acquired)
     with TileReader(plan.before, plan.grid, RGB) as rb, TileReader(plan.after, plan.grid, RGB) as ra:
         sb, sa = _quicklook_samples(rb, ra)
-    write_overlays(sb, sa, plan.grid, folder, dates, run_name)
+        write_overlays(sb, sa, plan.grid, folder, dates, run_name)
+        _write_true_colour(plan, rb, ra, (sb, sa), folder)
+    np.savez(folder / SAMPLES_FILE, before=sb, after=sa)
     _SAMPLES.clear()
     _SAMPLES[str(folder)] = (sb, sa)
 

@@ -3,24 +3,36 @@
 The one place that knows the layout (runner, outputs, web and flows all ask here)::
 
     <out>/<before>_<after>_<key8>[-N]/run.json ...   a published run folder
-    <out>/.staging-<name>.<pid>/                      being written by process <pid>
+    <out>/.staging-<name>.<host>-<pid>/               being written by process <pid> on <host>
 
 A run folder is written under a hidden staging name and renamed into place when whole
 (:mod:`pipeline.outputs`); only folders with a visible name and a ``run.json`` are published.
 A staging folder left by a process that is gone (a kill, a full disk) is stale: the next run
-into the same ``--out`` removes it, and nothing ever serves one.
+into the same ``--out`` removes it, and nothing ever serves one. Cluster workers on several
+machines stage into one shared ``--out``: a process judges the folders of its own host by
+process id, and another host's folder only once untouched for :data:`FOREIGN_STALE_HOURS`.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 STAGING_PREFIX = ".staging-"
 RUN_DOC = "run.json"
+FOREIGN_STALE_HOURS = 24.0
+"""Hours after which another host's staging folder, untouched, is taken for stale."""
+_OWNER = re.compile(r"^(?P<host>[A-Za-z0-9_-]*)-(?P<pid>\d+)$")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "_", socket.gethostname()) or "host"
 
 
 def run_name(before: date, after: date, pair_key: str) -> str:
@@ -30,7 +42,7 @@ def run_name(before: date, after: date, pair_key: str) -> str:
 
 def staging_path(out_dir: Path, name: str) -> Path:
     """The hidden folder this process writes run ``name`` into before publishing it."""
-    return out_dir / f"{STAGING_PREFIX}{name}.{os.getpid()}"
+    return out_dir / f"{STAGING_PREFIX}{name}.{_host()}-{os.getpid()}"
 
 
 def is_published(folder: Path) -> bool:
@@ -85,14 +97,24 @@ def _alive(pid: int) -> bool:
 
 
 def stale_staging(out_dir: Path) -> list[Path]:
-    """Staging folders under ``out_dir`` whose writing process is gone."""
+    """Staging folders under ``out_dir`` whose writing process is gone (see the module docstring)."""
     if not out_dir.is_dir():
         return []
-    stale = []
+    stale, here = [], _host()
     for p in out_dir.iterdir():
         if not (p.is_dir() and p.name.startswith(STAGING_PREFIX)):
             continue
-        pid = p.name.rsplit(".", 1)[-1]
+        owner = p.name.rsplit(".", 1)[-1]
+        match = _OWNER.match(owner)
+        if match is not None and match["host"] != here:
+            try:
+                idle = time.time() - p.stat().st_mtime
+            except OSError:
+                continue
+            if idle > FOREIGN_STALE_HOURS * 3600:
+                stale.append(p)
+            continue
+        pid = match["pid"] if match is not None else owner  # ``.<pid>``: written before hosts
         if not pid.isdigit() or not _alive(int(pid)):
             stale.append(p)
     return sorted(stale)

@@ -89,16 +89,18 @@ def _run_record(plan: PairPlan, analysis: Analysis, started_at: datetime) -> Any
     )
 
 
-def commit_pair(plan: PairPlan, analysis: Analysis, ledger_url: str) -> RunReport:
+def commit_pair(plan: PairPlan, analysis: Analysis, ledger_url: str,
+                staged: Path | None = None) -> RunReport:
     """Stage the run folder, record the run (one transaction), publish the folder: the commit
     of a date window of one pair (:func:`pipeline.commit.commit_window`).
 
     A pair recorded before whose folder never got published (``pending_outputs``) is not
     recorded again: its folder is published now, with the codes the ledger gave its leads.
+    ``staged``: the pair's folder staged already (:func:`pipeline.outputs.stage_outputs`).
     """
     from pipeline.commit import commit_window
 
-    return commit_window([plan], [analysis], ledger_url)[0]
+    return commit_window([plan], [analysis], ledger_url, [staged])[0]
 
 
 def _report(plan: PairPlan, analysis: Analysis | None, run_id: int | None, skipped: bool) -> RunReport:

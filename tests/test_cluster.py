@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import rasterio
 
 from tests.scenes import make_scene
 
@@ -25,8 +26,6 @@ def _region(root: Path) -> Path:
                       (scene.after, "T_2024-09-01.tif"), (scene.before, "T_2024-12-01.tif")):
         (region / "tiles" / name).write_bytes(src.read_bytes())
     # the unchanged middle pair is a re-acquisition, not the same file twice: one pixel differs
-    import rasterio
-
     with rasterio.open(region / "tiles" / "T_2024-09-01.tif", "r+") as ds:
         band = ds.read(1)
         band[0, 0] += 1
@@ -59,11 +58,21 @@ def test_local_cluster_gives_the_leads_of_a_run_one_pair_after_another(harness, 
 
     region = _region(tmp_path)
     serial, parallel = (f"sqlite:///{tmp_path / name}" for name in ("a.sqlite", "b.sqlite"))
-    one = monitor_region(region_dir=region, ledger=serial, workers=1)
-    two = monitor_region(region_dir=region, ledger=parallel, workers=2)
+    one = monitor_region(region_dir=region, ledger=serial, workers=1, out=tmp_path / "out1")
+    two = monitor_region(region_dir=region, ledger=parallel, workers=2, out=tmp_path / "out2")
     assert [r["created"] for r in one] == [r["created"] for r in two]
     assert [r["updated"] for r in one] == [r["updated"] for r in two]
     assert _leads(serial) == _leads(parallel) and len(_leads(serial)) > 1
+    # the run folders, staged on the workers and published here, are those of a serial run
+    folders = [sorted(p for p in (tmp_path / out).iterdir()) for out in ("out1", "out2")]
+    assert [f.name for f in folders[0]] == [f.name for f in folders[1]] and len(folders[0]) == 3
+    for a, b in zip(*folders):
+        files = sorted(str(f.relative_to(a)) for f in a.rglob("*"))
+        assert files == sorted(str(f.relative_to(b)) for f in b.rglob("*"))
+        assert "before.tif" in files and "quicklook.png" in files
+        assert not any(".quicklook-samples" in f for f in files)
+        with rasterio.open(a / "after.tif") as x, rasterio.open(b / "after.tif") as y:
+            assert (x.read() == y.read()).all()
     again = monitor_region(region_dir=region, ledger=parallel, workers=2)
     assert all(r["skipped"] for r in again) and _leads(parallel) == _leads(serial)
 

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,22 @@ def test_staging_folder_is_never_served(tmp_path):
     (staging / "overlay.json").write_text(json.dumps({"bounds": [[0, 0], [1, 1]]}))
     (staging / "run.json").write_text("{}")
     assert find_overlays(tmp_path) == [] and find_chip(tmp_path, "TV-2024-0001") is None
+
+
+def test_staging_folders_of_other_hosts_are_left_until_long_idle(tmp_path):
+    """Workers on several machines stage into one shared ``--out``: a process cannot see
+    another host's processes, so it only takes that host's staging folder for stale once the
+    folder has been idle for ``FOREIGN_STALE_HOURS``; its own host's it judges by process id."""
+    from pipeline.rundirs import FOREIGN_STALE_HOURS, staging_path
+
+    mine = staging_path(tmp_path, "20240301_20240601_abcdef12")
+    mine.mkdir()
+    dead_here = tmp_path / mine.name.replace(f"-{os.getpid()}", "-999999")
+    busy_there = tmp_path / f"{STAGING_PREFIX}20240301_20240601_abcdef13.elsewhere-node-17-4242"
+    idle_there = tmp_path / f"{STAGING_PREFIX}20240301_20240601_abcdef14.elsewhere-node-17-4243"
+    old_style = tmp_path / f"{STAGING_PREFIX}20240301_20240601_abcdef15.999999"
+    for p in (dead_here, busy_there, idle_there, old_style):
+        p.mkdir()
+    long_ago = time.time() - (FOREIGN_STALE_HOURS + 1) * 3600
+    os.utime(idle_there, (long_ago, long_ago))
+    assert stale_staging(tmp_path) == sorted([dead_here, idle_there, old_style])

@@ -97,3 +97,24 @@ def test_other_parameters_rerun_updates_the_open_lead_instead_of_a_twin(scene, t
     assert second.created == [] and second.updated == first.created
     frame = _leads(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     assert len(frame) == 1 and int(frame["seen_count"].iloc[0]) == 2
+
+
+def test_a_folder_staged_by_another_process_is_published_whole(scene, tmp_path):
+    """A region's workers stage the code-free part of a run folder (rasters, overlays, true
+    colour); the flow's process publishes it without the workers' memory: the quicklook's
+    samples travel in the staging folder, and nothing of the staging is left."""
+    from pipeline import outputs
+    from pipeline.rundirs import STAGING_PREFIX
+    from pipeline.runner import analyse_pair, commit_pair, plan_pair
+
+    plan = plan_pair(_request(scene, tmp_path))
+    analysis = analyse_pair(plan, tmp_path / "work")
+    staged = outputs.stage_outputs(plan, analysis, tmp_path / "out")
+    assert (staged / "before.tif").is_file() and (staged / outputs.SAMPLES_FILE).is_file()
+    outputs._SAMPLES.clear()  # as in another process
+    report = commit_pair(plan, analysis, plan.request.ledger_url, staged)
+    out = Path(report.out_dir)
+    assert report.created and (out / "quicklook.png").is_file() and (out / "after.tif").is_file()
+    assert not (out / outputs.SAMPLES_FILE).exists() and not staged.exists()
+    assert not list((tmp_path / "out").glob(f"{STAGING_PREFIX}*"))
+    assert sorted(c.stem for c in (out / "chips").glob("*.png")) == sorted(report.created)
