@@ -65,7 +65,8 @@ def compare_windows(requests: list[PairRequest], parallel: bool) -> list[dict[st
     analyses = [None if done else call(analysis_of(plan), plan) for done, plan in zip(compared, plans)]
     # each run folder's heavy, code-free part is staged where its analysis ran (the workers),
     # not here one pair after another; the commits below add what names the ledger's codes
-    stagings = [None if a is None else call(stage_task, plan, a) for plan, a in zip(plans, analyses)]
+    stagings = [None if a is None else call(stage_task, plan, a if parallel else a.result())
+                for plan, a in zip(plans, analyses)]
     reports: list[RunReport | None] = [None] * len(requests)
     for group in groups:
         todo = {i: a.result() for i in group if (a := analyses[i]) is not None}
