@@ -94,9 +94,7 @@ def classify(before: BandStack, after: BandStack) -> np.ndarray:
 
 def classify_changed(before: BandStack, after: BandStack, changed: np.ndarray) -> np.ndarray:
     """:func:`classify` where ``changed``, :attr:`ChangeClass.NONE` elsewhere."""
-    cls = classify(before, after)
-    cls[~np.asarray(changed, bool)] = ChangeClass.NONE
-    return cls
+    return classes_where(before, after, changed)(np.ones(np.shape(changed), bool))
 
 
 def classes_where(before: BandStack, after: BandStack, keep: np.ndarray,

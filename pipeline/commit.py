@@ -54,12 +54,10 @@ def commit_window(plans: Sequence[PairPlan], analyses: Sequence[Analysis],
         for plan, analysis, state, ready in zip(plans, analyses, before, given):
             out = plan.request.out_dir
             todo = state is None or state.pending  # a published pair stays as it is
-            if ready is not None and (out is None or not todo):
-                shutil.rmtree(ready, ignore_errors=True)
-                ready = None
-            if ready is None and out is not None and todo:
-                ready = stage_outputs(plan, analysis, out)
-            staged.append(ready)
+            if out is None or not todo:
+                staged.append(None)  # a folder staged for it anyway goes in ``finally``
+            else:
+                staged.append(ready if ready is not None else stage_outputs(plan, analysis, out))
         with Ledger.open(ledger_url) as ledger:
             outcomes = ledger.record_runs([(_run_record(plan, analysis, analysis.started_at), leads,
                                             approved)

@@ -72,22 +72,20 @@ def _chip_window(geom: Any, grid: Any) -> Window:
     return Window(c0, r0, max(c1 - c0, 1), max(r1 - r0, 1))
 
 
-_SAMPLES: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-"""The staging folder's quicklook samples (RGB of both dates), from :func:`write_imagery` to
-:func:`write_evidence` of the same run: one decimated pass over both files instead of two.
-One run's worth at most (about 60 MB, whatever the scene size). A folder staged by another
-process (a cluster's worker) keeps them in :data:`SAMPLES_FILE` instead."""
 SAMPLES_FILE = ".quicklook-samples.npz"
+"""The staging folder's quicklook samples (RGB of both dates, ~60 MB whatever the scene size),
+from :func:`write_imagery` to :func:`write_evidence`: one decimated pass over both files
+instead of two, whichever process (a cluster's worker, the flow's) stages and publishes."""
 
 
 def _staged_samples(folder: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """The quicklook samples staged with ``folder`` (this process's, else its file), removed."""
-    samples = _SAMPLES.pop(str(folder), None)
+    """The quicklook samples staged with ``folder``, taken out of it (``None``: none there)."""
     path = folder / SAMPLES_FILE
-    if samples is None and path.is_file():
-        with np.load(path) as saved:
-            samples = (saved["before"], saved["after"])
-    path.unlink(missing_ok=True)
+    if not path.is_file():
+        return None
+    with np.load(path) as saved:
+        samples = (saved["before"], saved["after"])
+    path.unlink()
     return samples
 
 
@@ -99,7 +97,7 @@ def _quicklook_samples(rb: Any, ra: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path) -> None:
-    """Quicklook of the whole pair, true colour of both dates and one chip per lead, read window by window."""
+    """Quicklook of the whole pair and one chip per lead, read window by window."""
     from pipeline.align import TileReader
     from pipeline.evidence import write_chips, write_quicklook
     from pipeline.web_layers import write_outlines
@@ -112,8 +110,6 @@ def write_evidence(plan: PairPlan, leads: gpd.GeoDataFrame, folder: Path) -> Non
     with TileReader(plan.before, plan.grid, RGB) as rb, TileReader(plan.after, plan.grid, RGB) as ra:
         sb, sa = samples if samples is not None else _quicklook_samples(rb, ra)
         write_quicklook(sb, sa, leads, plan.grid, folder / "quicklook.png", dates=dates)
-        if not (folder / "before.tif").is_file():  # staged without them: write them now
-            _write_true_colour(plan, rb, ra, (sb, sa), folder)
         del sb, sa
         chips = folder / "chips"
         chips.mkdir()
@@ -167,22 +163,12 @@ def write_overlays(before_rgb: np.ndarray, after_rgb: np.ndarray, grid: Any, fol
     (folder / "overlay.json").write_text(json.dumps(doc), encoding="utf-8")
 
 
-def _write_true_colour(plan: PairPlan, rb: Any, ra: Any, samples: tuple[np.ndarray, np.ndarray],
-                       folder: Path) -> None:
-    """``before.tif`` and ``after.tif`` (:mod:`pipeline.web_layers`), both dates at once,
-    stretched with the limits of the quicklook ``samples``."""
-    from pipeline.parallel import both
-    from pipeline.web_layers import stretch_limits, write_true_colour
-
-    limits = stretch_limits(*samples)
-    both(lambda: write_true_colour(rb, plan.grid, RGB, limits, folder / "before.tif"),
-         lambda: write_true_colour(ra, plan.grid, RGB, limits, folder / "after.tif"))
-
-
 def write_imagery(plan: PairPlan, folder: Path, run_name: str) -> None:
     """The web overlays and the full-resolution true colour of both dates (no lead drawn on
     them); the quicklook samples stay with the folder for :func:`write_evidence`."""
     from pipeline.align import TileReader
+    from pipeline.parallel import both
+    from pipeline.web_layers import stretch_limits, write_true_colour
 
     if not set(RGB) <= set(plan.roles):
         return
@@ -190,10 +176,10 @@ def write_imagery(plan: PairPlan, folder: Path, run_name: str) -> None:
     with TileReader(plan.before, plan.grid, RGB) as rb, TileReader(plan.after, plan.grid, RGB) as ra:
         sb, sa = _quicklook_samples(rb, ra)
         write_overlays(sb, sa, plan.grid, folder, dates, run_name)
-        _write_true_colour(plan, rb, ra, (sb, sa), folder)
+        limits = stretch_limits(sb, sa)  # both dates at once, each COG copy on every core
+        both(lambda: write_true_colour(rb, plan.grid, RGB, limits, folder / "before.tif"),
+             lambda: write_true_colour(ra, plan.grid, RGB, limits, folder / "after.tif"))
     np.savez(folder / SAMPLES_FILE, before=sb, after=sa)
-    _SAMPLES.clear()
-    _SAMPLES[str(folder)] = (sb, sa)
 
 
 @contextmanager
@@ -202,18 +188,16 @@ def _writing(final: Path, staging: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        _SAMPLES.pop(str(staging), None)
         shutil.rmtree(staging, ignore_errors=True)
         raise OutputError(final, f"cannot write run outputs ({exc.strerror or exc})") from None
     except BaseException:
-        _SAMPLES.pop(str(staging), None)
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
 def stage_outputs(plan: PairPlan, analysis: Analysis, out_dir: Path) -> Path:
-    """Write the code-free part of the run folder (rasters, overlays, approved changes) into a
-    staging folder under ``out_dir``; returns it. Stale staging folders are removed first."""
+    """Write the code-free part of the run folder (rasters, overlays, full-resolution true
+    colour, approved changes) into a staging folder under ``out_dir``; returns it. Stale staging folders are removed first."""
     from pipeline.io.classraster import write_class_cog
     from pipeline.io.export import export_leads
     from pipeline.rundirs import clean_stale, staging_path
@@ -254,7 +238,6 @@ def publish_outputs(plan: PairPlan, analysis: Analysis, leads: gpd.GeoDataFrame,
 
     done = published_for(out_dir, plan.run_name, plan.pair_key)
     if done is not None:
-        _SAMPLES.pop(str(staging), None)
         shutil.rmtree(staging, ignore_errors=True)
         return done
     target = free_name(out_dir, plan.run_name)
