@@ -4,8 +4,9 @@ Memory is flat in scene size: bounded by a few windows of bands (one batch per t
 patches found so far and GDAL's block cache. No array of the whole scene is held. Each window
 is detected, cleaned (opening, with the halo it needs), labelled, traced and measured on its
 own (:mod:`pipeline.stitch`); patches that cross window edges are joined afterwards, so the
-result does not depend on ``block_size``. The score (float32) and class (uint8) rasters are
-written window by window to tiled GeoTIFFs in ``workdir``.
+result does not depend on ``block_size``. The score (0..1 in steps of 1/250,
+:mod:`pipeline.io.scoreraster`) and class rasters (both uint8) are written window by window to
+tiled GeoTIFFs in ``workdir``.
 """
 from __future__ import annotations
 
@@ -28,12 +29,12 @@ from pipeline.coreg import estimate_stack_shift
 from pipeline.errors import AlignmentError, ConfigError, OutputError, SensorError
 from pipeline.grid import Grid
 from pipeline.i18n import msg
+from pipeline.io import scoreraster
 from pipeline.lagged import Flagged, lagged_pieces
 from pipeline.parallel import default_workers, map_windows
 from pipeline.patches import patch_frame
 from pipeline.stitch import Pieces, Stitcher, cleanup_halo, grown, window_pieces
 
-SCORE_NODATA = -1.0
 SCORE_FILE = "score.tif"
 CLASS_FILE = "change_class.tif"
 
@@ -115,7 +116,7 @@ class DetectStats:
 @dataclass(frozen=True)
 class Detection:
     patches: gpd.GeoDataFrame   # pipeline.patches.PATCH_COLUMNS, grid CRS
-    score_path: Path            # COG, float32 0..1, nodata -1 where not valid on both dates
+    score_path: Path            # COG, 0..1 in uint8 steps (pipeline.io.scoreraster.read_score)
     class_path: Path            # tiled GeoTIFF, uint8 ChangeClass where score > threshold
     scene: dict[str, Any]       # detector.fit_scene output (JSON-serialisable)
     stats: DetectStats
@@ -188,16 +189,22 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
     so its opening sees the flagged pixels next door; a per-pixel detector's windows are read
     without halo and cleaned a window row later instead (:mod:`pipeline.lagged`). The pieces
     go to a :class:`Stitcher`.
-    The score goes to an uncompressed tiled temporary (deflating noise-like float32 twice, here
-    and in the COG copy, would double the slowest step); the class raster is deflated.
+    The score goes to an uncompressed tiled temporary in uint8 steps (:func:`scoreraster.encode`,
+    the run's cut kept exact; deflating it twice, here and in the COG copy, would double the
+    copy's work); the class raster is deflated.
     """
     radius, mmu = params.opening_radius_px, params.mmu_pixels(grid.pixel_area)
     extra = cleanup_halo(radius)
     block = params.block_size or window_px(detector, scene)
     det_halo, total = window_halo(detector, scene), grid.n_blocks(block)
     try:
-        dst_s = rasterio.open(score_tmp, "w", **_profile(grid, "float32", SCORE_NODATA, None))
-        dst_c = rasterio.open(class_path, "w", **_profile(grid, "uint8", None, "deflate"))
+        dst_s = rasterio.open(score_tmp, "w", **_profile(grid, scoreraster.SCORE_DTYPE,
+                                                         scoreraster.SCORE_NODATA, None))
+        dst_s.scales, dst_s.offsets = (scoreraster.SCORE_SCALE,), (0.0,)
+        dst_s.descriptions = (scoreraster.BAND_DESCRIPTION,)
+        # deflated on GDAL's threads as blocks fill, not in the thread that writes the windows
+        dst_c = rasterio.open(class_path, "w", **_profile(grid, "uint8", None, "deflate"),
+                              NUM_THREADS=str(max(1, params.workers)))
     except (RasterioError, OSError) as exc:
         raise OutputError(score_tmp.parent, msg("input.cannot_write_rasters", detail=str(exc))) from None
 
@@ -222,15 +229,19 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
         # the class of the flagged pixels only (0 elsewhere): the rest would be thrown away
         return inner, score, change.class_where(wanted)[part], valid, flagged
 
+    def stored(score: np.ndarray, cls: np.ndarray, valid: np.ndarray, flagged: np.ndarray) -> Any:
+        """What the caller writes and counts of one window (encoded on the window's thread)."""
+        return (scoreraster.encode(score, valid, threshold), cls, int(valid.sum()), int(flagged.sum()))
+
     def one(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Pieces]:
         inner, score, classes, valid, flagged = detect_grown(rb, ra, win, extra)
         cls = classes[inner]
         pieces = window_pieces(flagged, inner, win, score[inner], cls, grid.shape, radius, mmu)
-        return win, (score[inner], cls, valid[inner], int(flagged[inner].sum())), pieces
+        return win, stored(score[inner], cls, valid[inner], flagged[inner]), pieces
 
     def detected_only(rb: BandReader, ra: BandReader, win: Window) -> tuple[Window, Any, Flagged]:
         _, score, cls, valid, flagged = detect_grown(rb, ra, win, 0)
-        return win, (score, cls, valid, int(flagged.sum())), Flagged.of(win, flagged, score, cls)
+        return win, stored(score, cls, valid, flagged), Flagged.of(win, flagged, score, cls)
 
     workers = params.workers if window_thread_safe(detector, scene) else 1
     windows = list(grid.blocks(block))
@@ -240,10 +251,10 @@ def _detect_windows(before: BandReader, after: BandReader, grid: Grid, detector:
     stitcher, counts = Stitcher(grid, mmu), [0, 0]
 
     def written(results: Iterator[tuple[Window, Any, Any]]) -> Iterator[Any]:
-        for win, (score, cls, valid, flagged), rest in results:
-            counts[0] += int(valid.sum())
-            counts[1] += flagged
-            dst_s.write(np.where(valid, score, np.float32(SCORE_NODATA)), 1, window=win)
+        for win, (score, cls, n_valid, n_flagged), rest in results:
+            counts[0] += n_valid
+            counts[1] += n_flagged
+            dst_s.write(score, 1, window=win)
             dst_c.write(cls, 1, window=win)
             yield rest
 
@@ -298,10 +309,10 @@ def detect_pair(
     patches = patch_frame(geoms, stats, grid)
 
     try:
-        # zlib level 1: a noise-like float score deflates barely less at the default level 6,
-        # at several times the time (the slowest step of a cva run); the values are the same
+        # zlib level 1 and no predictor: on a Sentinel-2 tile's score the default level 6 or
+        # the horizontal predictor gain nothing (114 MB either way) at 1.1-1.3x the time
         rasterio.shutil.copy(score_tmp, score_path, driver="COG", COMPRESS="DEFLATE", LEVEL=1,
-                             PREDICTOR="YES", BLOCKSIZE=512, OVERVIEW_RESAMPLING="AVERAGE",
+                             PREDICTOR="NO", BLOCKSIZE=512, OVERVIEW_RESAMPLING="AVERAGE",
                              NUM_THREADS="ALL_CPUS")
     except (RasterioError, OSError) as exc:
         raise OutputError(score_path, msg("input.cannot_write_score", detail=str(exc))) from None

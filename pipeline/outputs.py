@@ -6,7 +6,8 @@ One folder per compared pair (``<before>_<after>_<key8>``)::
     leads.csv           the same as a table, UTF-8 with BOM, headers in the reader's language
     leads.xlsx          the same for Excel / WPS
     approved.gpkg       changes wholly covered by approvals (recorded, not leads)
-    score.tif           change score 0..1 as a COG on the pair grid (nodata -1)
+    score.tif           change score 0..1 as a COG on the pair grid (uint8 steps of 1/250 with
+                        the band's scale, 255 not valid: pipeline.io.scoreraster)
     change_class.tif    change class per changed pixel (uint8, pipeline.classes.ChangeClass), a
                         COG with colour table and category names (+ .aux.xml)
     quicklook.png       the pair side by side with every lead outlined and labelled
@@ -217,7 +218,7 @@ def stage_outputs(plan: PairPlan, analysis: Analysis, out_dir: Path) -> Path:
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
-    """``dst`` as a hard link to ``src`` (a full-tile score COG is ~0.5 GB, and neither file is
+    """``dst`` as a hard link to ``src`` (a full-tile score COG is ~0.12 GB, and neither file is
     ever written again), or a copy where the two are on different file systems."""
     import os
 

@@ -1,10 +1,12 @@
 """Detection windows on several threads, results in window order.
 
-Scenes are processed window by window; windows are independent, so they run on dask's
-threaded scheduler (GDAL decoding, warping and most numpy work release the GIL). rasterio
-datasets are not thread-safe, so every thread reads through its own fork of the band readers
-(``reader.fork()``) inside a ``rasterio.Env`` carrying the caller's GDAL options; readers without ``fork`` (test fakes) run in the calling thread. Windows are
-submitted in batches of a few per worker, which bounds memory to a few windows of bands.
+Scenes are processed window by window; windows are independent, so they run on a pool of
+threads (GDAL decoding, warping and most numpy work release the GIL). rasterio datasets are
+not thread-safe, so every thread reads through its own fork of the band readers
+(``reader.fork()``) inside a ``rasterio.Env`` carrying the caller's GDAL options; readers
+without ``fork`` (test fakes) run in the calling thread. A few windows per thread are in
+flight at a time (:func:`map_windows`), which bounds memory to a few windows of bands, and
+the next window starts while the caller consumes the last one (writes it, cleans it up).
 """
 from __future__ import annotations
 
@@ -81,12 +83,20 @@ def default_workers(share: int = 1) -> int:
 
 def map_windows(windows: Sequence[Window], before: Any, after: Any, fn: WindowFn[T],
                 workers: int) -> Iterator[T]:
-    """``fn(before_reader, after_reader, window)`` for each window, yielded in window order."""
+    """``fn(before_reader, after_reader, window)`` for each window, yielded in window order.
+
+    With ``workers`` > 1, ``2 * workers`` windows are in flight on as many threads and each
+    result is replaced by the next window before it is yielded, so the threads keep
+    detecting while the caller writes and cleans up. (A batch at a time, each waited for
+    whole, left the threads idle while the caller consumed it: the window pass of a
+    Sentinel-2 tile pair ran 1.5x, not 2x, faster on 2 threads than on 1.)"""
     if workers <= 1 or not (hasattr(before, "fork") and hasattr(after, "fork")):
         for win in windows:
             yield fn(before, after, win)
         return
-    import dask
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     import rasterio
 
     options = gdal_options()  # the caller's GDAL options, in every thread
@@ -103,13 +113,24 @@ def map_windows(windows: Sequence[Window], before: Any, after: Any, fn: WindowFn
         with rasterio.Env(**options):
             return fn(pair[0], pair[1], win)
 
-    batch = 2 * workers
+    todo = iter(windows)
+    pending: deque[Future[T]] = deque()
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="landpatrol-window")
     try:
-        for start in range(0, len(windows), batch):
-            chunk = windows[start:start + batch]
-            yield from dask.compute(*[dask.delayed(task, pure=False)(w) for w in chunk],
-                                    scheduler="threads", num_workers=workers)
+        for win in todo:
+            pending.append(pool.submit(task, win))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(task, nxt))
+            yield result
     finally:
+        for fut in pending:
+            fut.cancel()
+        pool.shutdown(wait=True)
         for rb, ra in forks:
             rb.close()
             ra.close()

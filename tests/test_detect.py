@@ -16,6 +16,7 @@ from pipeline.classes import ChangeClass
 from pipeline.detect import BandReader, Detection, DetectParams, detect_pair
 from pipeline.errors import AlignmentError, ConfigError, SensorError
 from pipeline.grid import Grid
+from pipeline.io.scoreraster import read_score
 from pipeline.patches import PATCH_COLUMNS
 
 ROLES = ("blue", "green", "red", "nir", "swir1", "swir2")
@@ -107,14 +108,16 @@ def test_rasters_written_as_expected(tmp_path):
     valid[:10, :] = False
     det = run(tmp_path, b, a, valid=valid, block_size=64)
     with rasterio.open(det.score_path) as src:
-        assert src.driver == "GTiff" and src.dtypes[0] == "float32" and src.crs.to_epsg() == 32650
+        assert src.driver == "GTiff" and src.dtypes[0] == "uint8" and src.crs.to_epsg() == 32650
         assert src.profile.get("tiled") and src.overviews(1) is not None
         assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
-        score = src.read(1)
-        assert src.nodata == -1
-    assert np.all(score[:10] == -1)
+        assert src.nodata == 255 and src.scales == (1 / 250,) and src.offsets == (0.0,)
+        stored = src.read(1)
+        score = read_score(src)
+    assert np.all(stored[:10] == 255) and np.isnan(score[:10]).all()
     s = score[10:]
     assert np.all((s >= 0) & (s <= 1))
+    np.testing.assert_allclose(score[10:], stored[10:] / 250, rtol=1e-6)
     with rasterio.open(det.class_path) as src:
         cls = src.read(1)
     assert np.all(cls[40:70, 100:130] == ChangeClass.CONSTRUCTION)
@@ -149,6 +152,8 @@ def test_window_invariance_and_straddling_patch(tmp_path):
     assert small.patches.pixels.iloc[0] == 900
     with rasterio.open(small.score_path) as s1, rasterio.open(big.score_path) as s2:
         np.testing.assert_array_equal(s1.read(1), s2.read(1))
+        # the stored score cut at the run's threshold is the flagged mask, rounding or not
+        assert ((read_score(s1) > small.stats.threshold).sum() == small.stats.pixels_flagged)
 
 
 def test_mmu_removes_small_change(tmp_path):

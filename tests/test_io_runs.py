@@ -7,6 +7,7 @@ import rasterio
 
 from pipeline.errors import InputError
 from pipeline.io.runs import open_run, run_leads
+from pipeline.io.scoreraster import read_score
 from pipeline.runner import PairRequest, run_pair
 from tests.scenes import BUILDING, SIDE, make_scene
 
@@ -27,8 +28,10 @@ def test_open_run_is_lazy_and_matches_the_files(run_dir):
     assert ds["score"].chunks is not None  # dask-backed: nothing read yet
     assert ds.rio.crs.to_epsg() == 32650 and ds.attrs["before_date"] == "2024-03-01"
     with rasterio.open(run_dir / "score.tif") as src:
-        direct = src.read(1, masked=True).filled(np.nan)
-    np.testing.assert_array_equal(ds["score"].values, direct)
+        direct = read_score(src)  # the stored steps as the score, NaN where not valid
+    np.testing.assert_allclose(ds["score"].values, direct, rtol=1e-6)
+    assert np.isnan(direct).sum() == np.isnan(ds["score"].values).sum()
+    assert 0.0 <= np.nanmin(direct) and np.nanmax(direct) <= 1.0
     r, c = BUILDING
     planted = ds["change_class"].isel(y=slice(r, r + SIDE), x=slice(c, c + SIDE)).values
     assert (planted == 2).mean() > 0.95, np.unique(planted, return_counts=True)  # CONSTRUCTION

@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import rasterio
 
+from pipeline.io.scoreraster import read_score
 from pipeline.ledger import Ledger
 from pipeline.runner import PairRequest, run_pair
 from tests.scenes import RES, make_scene, planted_area
@@ -64,7 +66,7 @@ def test_outputs_are_written(scene, tmp_path):
     with rasterio.open(out / "score.tif") as ds:
         assert ds.profile["driver"] == "GTiff" and ds.crs.to_epsg() == 32650
         assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
-        assert 0.0 <= float(ds.read(1, masked=True).max()) <= 1.0
+        assert 0.0 <= float(np.nanmax(read_score(ds))) <= 1.0 and ds.dtypes[0] == "uint8"
     overlay = json.loads((out / "overlay.json").read_text())
     (south, west), (north, east) = overlay["bounds"]
     lead = report.leads[0]

@@ -24,7 +24,8 @@ LEFT, TOP = ORIGIN[0] - 50_000.0, ORIGIN[1] + 50_000.0  # zones A and B lie well
 DATA = (4_900, 4_700, 1_000, 400)  # col, row, width, height of the pixels written (both zones)
 
 
-def _write(path: Path, bands: list[np.ndarray], dtype: str, nodata: float | None) -> None:
+def _write(path: Path, bands: list[np.ndarray], dtype: str, nodata: float | None,
+           scale: float = 1.0) -> None:
     """A tiled GeoTIFF with internal overviews over the whole S2 extent; only the window
     around the zones is written (sparse elsewhere), so the fixture stays fast."""
     import rasterio
@@ -37,6 +38,7 @@ def _write(path: Path, bands: list[np.ndarray], dtype: str, nodata: float | None
                    blockxsize=512, blockysize=512, compress="deflate", sparse_ok=True, nodata=nodata)
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.stack(bands).astype(dtype), window=Window(*DATA))
+        dst.scales = (scale,) * len(bands)
         dst.build_overviews([2, 4, 8, 16, 32, 64], Resampling.nearest)
 
 
@@ -52,7 +54,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     rows = np.broadcast_to((np.arange(r0, r0 + h) % 250 + 1)[:, None], (h, w))
     _write(run / "before.tif", [cols, rows, np.full((h, w), 60)], "uint8", 0)
     _write(run / "after.tif", [cols, rows, np.full((h, w), 200)], "uint8", 0)
-    _write(run / "score.tif", [np.full((h, w), 0.8)], "float32", -1.0)
+    # the score as runs store it (pipeline.io.scoreraster): 0.8 = 200 steps of 1/250
+    _write(run / "score.tif", [np.full((h, w), 200)], "uint8", 255, scale=1 / 250)
+    # and as runs before 2026-12-02 did: float32, nodata -1
+    _write(tmp / "score-float32.tif", [np.full((h, w), 0.8)], "float32", -1.0)
     (run / "layers").mkdir()
     (run / "layers" / "zones.geojson").write_text(
         '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"zone_id": "far"},'
@@ -61,7 +66,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
                      basemap_url="http://gis.bureau.local/tiles/{z}/{x}/{y}.png")
     with Ledger.open(url) as led:
         zones = {z["code"]: z["geometry"] for z in led.patrol_zones()}
-    return {"app": app, "run": run.name, "zones": zones}
+    return {"app": app, "run": run.name, "zones": zones, "folder": run, "tmp": tmp}
 
 
 def login(app: object, name: str) -> TestClient:
@@ -149,3 +154,18 @@ def test_no_basemap_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     seed(url)
     page = login(create_app(url, secret="t" * 32), "ana").get("/").text
     assert 'data-basemap=""' in page
+
+
+def test_stored_steps_and_float_scores_render_alike(world: dict) -> None:
+    """The score layer reads the file's scale: a uint8 run and a float32 one of the same score
+    give the same tile."""
+    from pipeline.web.tiles import render_tile
+
+    c = world["zones"]["ZA"].centroid
+    x, y = tile_of(c.x, c.y, 14)
+    stored = render_tile(world["folder"] / "score.tif", "score", 14, x, y, None)
+    legacy = render_tile(world["tmp"] / "score-float32.tif", "score", 14, x, y, None)
+    assert stored is not None and legacy is not None
+    a = np.asarray(Image.open(io.BytesIO(stored)).convert("RGBA"))
+    b = np.asarray(Image.open(io.BytesIO(legacy)).convert("RGBA"))
+    assert np.array_equal(a, b) and (a[..., 3] == 255).all()

@@ -40,8 +40,9 @@ def open_run(folder: str | Path, chunks: int | dict[str, int] = 1024) -> Any:
 
     folder = Path(folder)
     report = json.loads(_require(folder, "run.json").read_text(encoding="utf-8"))
+    # the file's scale and nodata turn its stored steps into the score (pipeline.io.scoreraster)
     score = _one_array(folder, rioxarray.open_rasterio(_require(folder, "score.tif"), chunks=chunks,
-                                                       masked=True), "score.tif")
+                                                       mask_and_scale=True), "score.tif")
     classes = _one_array(folder, rioxarray.open_rasterio(_require(folder, "change_class.tif"),
                                                          chunks=chunks), "change_class.tif")
     ds = xr.Dataset({"score": score.squeeze("band", drop=True),

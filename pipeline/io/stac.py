@@ -25,7 +25,7 @@ ASSETS: dict[str, tuple[str, list[str], str]] = {
                    ["data", "metadata"], "leads table (Excel)"),
     "approved.gpkg": ("application/geopackage+sqlite3", ["data"], "changes covered by approvals"),
     "score.tif": ("image/tiff; application=geotiff; profile=cloud-optimized", ["data"],
-                  "change score 0..1 (COG)"),
+                  "change score 0..1 (COG, uint8 steps of 1/250 with the band's scale; 255 not valid)"),
     "change_class.tif": ("image/tiff; application=geotiff; profile=cloud-optimized", ["data"],
                          "change class (COG with colour table and category names)"),
     "change_class.tif.aux.xml": ("application/xml", ["metadata"], "category names (GDAL PAM)"),

@@ -124,7 +124,8 @@ def render_tile(path: Path, which: str, z: int, x: int, y: int, area: Any) -> by
     try:
         with Reader(str(path)) as src:
             if which == "score":
-                img = src.tile(x, y, z, tilesize=TILE, indexes=1)
+                # the file's scale turns stored steps into the score (pipeline.io.scoreraster)
+                img = src.tile(x, y, z, tilesize=TILE, indexes=1, unscale=True)
                 img.rescale(in_range=((0.0, 1.0),))
                 colours = cmap.get(SCORE_COLOURS)
             else:
