@@ -16,6 +16,7 @@ patch for patch whatever the window size.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -67,6 +68,17 @@ class Pieces:
     edges: dict[str, np.ndarray] = field(default_factory=dict)  # top/bottom/left/right: piece + 1
 
 
+# rasterio's shapes() silences a warning of its in-memory raster with warnings.catch_warnings,
+# which is not thread-safe: traced on several threads at once, "Dataset has no geotransform"
+# leaks to the user's terminal (the polygons are right all the same). Tracing a piece's box
+# takes a fraction of a millisecond, so the windows' threads take turns at it.
+_TRACING = threading.Lock()
+
+
+def _one_row_up(xy: np.ndarray) -> np.ndarray:
+    return xy - (0.0, 1.0)
+
+
 def window_pieces(flagged: np.ndarray, inner: tuple[slice, slice], win: Window,
                   score: np.ndarray, cls: np.ndarray, grid_shape: tuple[int, int],
                   opening_radius_px: int, mmu_pixels: int) -> Pieces:
@@ -103,16 +115,23 @@ def window_pieces(flagged: np.ndarray, inner: tuple[slice, slice], win: Window,
     ccount = np.bincount(lab * N_CLASSES + cls[sel].astype(np.int64),
                          minlength=(n + 1) * N_CLASSES).reshape(n + 1, N_CLASSES)
     geoms: dict[int, list[Polygon]] = {int(i): [] for i in ids}
-    if len(ids):
-        # pieces are traced in grid pixels; the window at (0, 0) would have the identity
-        # transform, which rasterio takes for "not georeferenced" and warns about (a warning
-        # filter is no cure: windows run on several threads), so it is traced one row down and
-        # moved back up (whole pixel coordinates: exact)
-        lift = 1.0 if (c0, r0) == (0, 0) else 0.0
-        for geom, value in rasterio.features.shapes(labels, mask=sel, connectivity=4,
-                                                    transform=Affine.translation(c0, r0 + lift)):
+    boxes = ndimage.find_objects(labels)
+    for i in ids:
+        # each piece is traced inside its own bounding box (the window's noise flags spread
+        # over most of it, so tracing the whole window would walk every pixel), in grid pixels
+        # moved by whole pixels: exact. A box at (0, 0) would have the identity transform,
+        # which rasterio takes for "not georeferenced" and warns about (a warning filter is no
+        # cure: windows run on several threads), so it is traced one row down and moved back up
+        rows, cols = boxes[i - 1]
+        x0, y0 = c0 + cols.start, r0 + rows.start
+        lift = 1.0 if (x0, y0) == (0, 0) else 0.0
+        own = labels[rows, cols] == i
+        with _TRACING:
+            traced = list(rasterio.features.shapes(own.view(np.uint8), mask=own, connectivity=4,
+                                                   transform=Affine.translation(x0, y0 + lift)))
+        for geom, _ in traced:
             piece = shape(geom)
-            geoms[int(value)].append(shapely.transform(piece, lambda xy: xy - (0.0, lift)) if lift else piece)
+            geoms[int(i)].append(shapely.transform(piece, _one_row_up) if lift else piece)
     fr, fc = np.divmod(first_local[ids], w)
     return Pieces(
         win=win, first=(r0 + fr) * width + c0 + fc, pixels=pixels[ids].astype(np.int64),

@@ -39,6 +39,19 @@ def test_clean_mask_keeps_rectangles_drops_specks_and_lines():
     assert clean_mask(m, 2).sum() == 900
 
 
+@pytest.mark.parametrize("radius", [1, 2, 3])
+def test_clean_mask_is_skimages_square_opening_on_random_masks(radius):
+    # the opening by shifted views must be skimage's opening in its default mode, edges included
+    from skimage.morphology import footprint_rectangle, opening
+
+    rng = np.random.default_rng(radius)
+    k = 2 * radius + 1
+    for _ in range(300):
+        h, w = (int(v) for v in rng.integers(1, 30, 2))
+        m = rng.random((h, w)) < rng.uniform(0.1, 0.95)
+        np.testing.assert_array_equal(clean_mask(m, radius), opening(m, footprint_rectangle((k, k))))
+
+
 def test_remove_small_uses_8_connectivity():
     m = np.zeros((20, 20), bool)
     m[1:3, 1:3] = True                   # 4 px

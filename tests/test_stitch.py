@@ -125,3 +125,33 @@ def test_detect_pair_equals_whole_scene_on_its_own_rasters(tmp_path):
     assert shapely.equals_exact(shapely.normalize(np.asarray(geoms, object)),
                                 shapely.normalize(p.geometry.values), 0).all()
     assert det.stats.pixels_flagged == int(flagged.sum())
+
+
+def test_pieces_traced_on_many_threads_raise_no_georeferencing_warning():
+    # rasterio's shapes() hides a warning with warnings.catch_warnings, which leaks when
+    # several threads trace at once; window_pieces takes turns at tracing, so nothing reaches
+    # the analyst's terminal (without the lock this warned in ~every run of this test)
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rasterio.errors import NotGeoreferencedWarning
+    from rasterio.windows import Window
+
+    from pipeline.stitch import window_pieces
+
+    rng = np.random.default_rng(3)
+    flagged = np.zeros((130, 130), bool)
+    for r, c in rng.integers(0, 120, (60, 2)):
+        flagged[r:r + 6, c:c + 6] = True
+    score, cls = np.ones((130, 130), np.float32), np.ones((130, 130), np.uint8)
+
+    def run(k: int) -> int:
+        win = Window(130 * (k % 4) + 1, 130 * (k // 4) + 1, 130, 130)
+        return sum(len(window_pieces(flagged, (slice(None), slice(None)), win, score, cls,
+                                     (2000, 2000), 1, 4).geoms) for _ in range(20))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ThreadPoolExecutor(4) as pool:
+            assert all(n > 0 for n in pool.map(run, range(8)))
+    assert not [w for w in caught if issubclass(w.category, NotGeoreferencedWarning)]
