@@ -1,18 +1,18 @@
 """Patches window by window: clean-up, labels, polygons and statistics, stitched across edges.
 
-No array of the whole scene is ever held. Each window is cleaned (morphological opening) on
-its flagged mask grown by a halo of ``2r`` pixels (erosion then dilation, each of radius ``r``,
-so a pixel's result depends on pixels at most ``2r`` away; the halo stops at the scene edge,
-where the whole-scene opening sees the same border), then labelled (8-connected) and traced
-(:func:`rasterio.features.shapes`, 4-connected, in pixel coordinates, so pieces from two
-windows share exact integer edges). Pieces that touch no inner window edge are whole patches
-already: kept when at least the minimum mapping unit, dropped otherwise. Pieces that touch an
-inner edge are joined with their neighbours across the edge (union-find over the edge rows and
-columns, 8-connected, diagonals across corners included) and their polygons united
-(:func:`shapely.unary_union`); the minimum mapping unit is then applied to the merged pixel
-count. Patches are numbered in raster order of their first pixel, as
-:func:`pipeline.patches.label_patches` numbers them on a whole scene: the result is the same
-patch for patch whatever the window size.
+No array of the whole scene is ever held. Each window is cleaned (morphological opening) on its
+flagged mask grown by a halo of ``2r`` pixels (erosion then dilation, each of radius ``r``, so
+a pixel's result depends on pixels at most ``2r`` away; the halo stops at the scene edge, where
+the whole-scene opening sees the same border), then labelled (8-connected) and each piece
+traced in its own bounding box (:func:`rasterio.features.shapes`, 4-connected, in whole grid
+pixel coordinates, so pieces from two windows share exact integer edges). Pieces that touch no
+inner window edge are whole patches already: kept when at least the minimum mapping unit,
+dropped otherwise. Pieces that touch an inner edge are joined with their neighbours across the
+edge (union-find over the edge rows and columns, 8-connected, diagonals across corners
+included) and their polygons united (:func:`shapely.unary_union`); the minimum mapping unit is
+then applied to the merged pixel count. Patches are numbered in raster order of their first
+pixel, as :func:`pipeline.patches.label_patches` numbers them on a whole scene: the result is
+the same patch for patch whatever the window size.
 """
 from __future__ import annotations
 
