@@ -47,7 +47,7 @@ def clean_mask(mask: np.ndarray, opening_radius_px: int = 1) -> np.ndarray:
                           opening_radius_px, np.logical_or)
 
 
-def _square_filter(m: np.ndarray, r: int, op: Any) -> np.ndarray:
+def _square_filter(m: np.ndarray, r: int, op: np.ufunc) -> np.ndarray:
     """Erosion (``op`` = logical and) or dilation (or) of ``m`` by a ``(2r+1)`` square, cut at the edges."""
     out = m.copy()
     for axis in (0, 1):
