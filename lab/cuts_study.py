@@ -6,6 +6,8 @@ cuts have no parameter; cva's fixed cut held out comes from ``landpatrol train c
     python -m lab.cuts_study --detectors cva,irmad --out lab/results/v4-cuts
     python -m lab.cuts_study --detectors gbm,ensemble --studies oscd-new3,nanjing,samples --out lab/results/v4-cuts
     python -m lab.cuts_study --detectors cva+gate,irmad+gate --cuts fixed,ki --studies nanjing,oscd --out lab/results/v4-gate
+    python -m lab.cuts_study --detectors cva,irmad --cuts fixed,ki --studies oscd4,oscd4-new3 --out lab/results/v4.4-4band
+    python -m lab.cuts_study --detectors gbm,ensemble --cuts fixed --studies oscd4-new3 --out lab/results/v4.4-4band
     python -m lab.cuts_study --detectors cnn --cnn-version v2 --cuts fixed,otsu --out lab/results/cnn-v2
 
 ``--cnn-version`` / ``--cnn-artifacts`` choose which trained `cnn` the name ``cnn`` loads.
@@ -29,7 +31,9 @@ from pipeline.evaluate.roi import evaluate_roi
 
 NEW3 = ["chongqing", "montpellier", "valencia"]
 NANJING = "landsat/Nanjing"
-STUDIES = ("oscd", "oscd-new3", "aerial", "nanjing", "samples")
+STUDIES = ("oscd", "oscd-new3", "oscd4", "oscd4-new3", "aerial", "nanjing", "samples")
+FOUR_BANDS = ("blue", "green", "red", "nir")
+"""The roles of the ``oscd4`` studies (v4.4): Sentinel-2's four 10 m bands, a 4-band pair."""
 
 
 def _detector(name: str, pixel_size_m: float | None) -> Detector:
@@ -44,9 +48,10 @@ def quiet(_message: str) -> None:
 
 
 def run_study(data: Path, study: str, name: str) -> dict[str, Any]:
-    if study in ("oscd", "oscd-new3"):
+    if study.startswith("oscd"):
         det = _detector(name, S2_PIXEL_AREA ** 0.5)
-        return evaluate_oscd(data / "oscd", det, NEW3 if study == "oscd-new3" else None, progress=quiet)
+        return evaluate_oscd(data / "oscd", det, NEW3 if study.endswith("-new3") else None, progress=quiet,
+                             roles=FOUR_BANDS if study.startswith("oscd4") else None)
     if study == "nanjing":
         root = data / NANJING
         det = _detector(name, 30.0)

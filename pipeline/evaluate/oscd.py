@@ -113,10 +113,13 @@ def evaluate_oscd(
     progress: Progress | None = None,
     threshold: float | None = None,
     post: PostProcess | None = None,
+    roles: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Score ``detector`` on each city; the JSON record of ``landpatrol evaluate oscd``.
 
-    ``post`` is the clean-up scored (default: the product's, see :class:`PostProcess`)."""
+    ``post`` is the clean-up scored (default: the product's, see :class:`PostProcess`);
+    ``roles`` the bands read (default: every Sentinel-2 role; e.g. blue, green, red, nir for a
+    4-band pair)."""
     post = post or PostProcess()
     say = progress or (lambda msg: print(msg, file=sys.stderr))
     names = list(cities) if cities else labelled_cities(root)
@@ -131,7 +134,7 @@ def evaluate_oscd(
     mmu = post.mmu_pixels(S2_PIXEL_AREA)
     for name in names:
         t = time.perf_counter()
-        city = read_city(root, name)
+        city = read_city(root, name, tuple(roles) if roles else tuple(S2_ROLES))
         res = run_pair(detector, city.before, city.after, str(root / "images" / name), threshold,
                        post=post, pixel_area=S2_PIXEL_AREA)
         per_city[name] = Confusion.from_masks(res.mask, city.label)
@@ -146,6 +149,7 @@ def evaluate_oscd(
         "cities": {k: dict(v.to_dict(), objects=objects[k].to_dict(), **({"cut": cuts[k]} if k in cuts else {}))
                    for k, v in per_city.items()},
         "detector": describe(detector, threshold),
+        "roles": list(roles) if roles else list(S2_ROLES),
         "postprocess": post.describe(S2_PIXEL_AREA),
         "seconds": round(time.perf_counter() - t0, 2),
     }
