@@ -1,6 +1,6 @@
 """Pipeline throughput on a full Sentinel-2-tile-sized pair, against raw decode of the same files.
 
-    python benchmarks/bench_pipeline.py [--size 10980] [--workdir DIR] [--block PX] [--bands 4|6] [--detector cva] [--run] [--trace] [--json OUT]
+    python benchmarks/bench_pipeline.py [--size 10980] [--pixel 10] [--workdir DIR] [--block PX] [--bands 4|6] [--detector cva] [--run] [--trace] [--json OUT]
 
 Generates (once, cached in ``--workdir``) a pair of 4-band (``--bands 6``: Sentinel-2-like, with swir) uint16 GeoTIFFs, tiled 512 x 512,
 deflate, at 10 m in UTM, with a few hundred planted changes; then, each in a fresh process so
@@ -36,20 +36,51 @@ BANDS = {4: ("blue", "green", "red", "nir"), 6: ("blue", "green", "red", "nir", 
 the ensemble) or 6 (Sentinel-2-like, nir and swir; ``auto`` takes cva)."""
 
 
-def generate(workdir: Path, size: int, bands: int = 4) -> tuple[Path, Path, Path]:
+X0, Y0 = 600000.0, 3600000.0
+
+
+def write_zones(path: Path, size: int, pixel: float) -> None:
+    """64 level-1..3 farmland zones over the top-left quarter of the pair's ground."""
     import geopandas as gpd
+    from shapely.geometry import box
+
+    half = size * pixel / 2
+    cells = [box(X0 + i * half / 4, Y0 - (j + 1) * half / 4, X0 + (i + 1) * half / 4, Y0 - j * half / 4)
+             for i in range(8) for j in range(8)]
+    gpd.GeoDataFrame({"zone_id": [f"Z{i}" for i in range(len(cells))],
+                      "zone_type": ["permanent_basic_farmland"] * len(cells),
+                      "level": [1 + i % 3 for i in range(len(cells))]},
+                     geometry=cells, crs="EPSG:32650").to_file(path, driver="GPKG")
+
+
+def generate(workdir: Path, size: int, bands: int = 4, pixel: float = 10.0) -> tuple[Path, Path, Path]:
+    """The pair (cached); ``pixel`` other than 10 m: the 10 m pair's pixels on a finer or coarser
+    grid (a copy with its geotransform rewritten: a Gaofen-2-like 4-band pair at 1 m)."""
+    import shutil
+
     import rasterio
     from affine import Affine
     from rasterio.windows import Window
-    from shapely.geometry import box
 
+    if pixel != 10.0:
+        src = generate(workdir, size, bands)
+        tag = f"{size}" if bands == 4 else f"{size}x{bands}"
+        out = (workdir / f"B_{tag}_{pixel:g}m_2024-03-01.tif", workdir / f"A_{tag}_{pixel:g}m_2024-06-01.tif",
+               workdir / f"zones_{size}_{pixel:g}m.gpkg")
+        if not all(p.exists() for p in out):
+            for s_path, d_path in zip(src[:2], out[:2]):
+                shutil.copyfile(s_path, d_path)
+                with rasterio.open(d_path, "r+") as ds:
+                    ds.transform = Affine(pixel, 0, X0, 0, -pixel, Y0)
+            write_zones(out[2], size, pixel)
+        return out
     tag = f"{size}" if bands == 4 else f"{size}x{bands}"
     before, after, zones = (workdir / f"B_{tag}_2024-03-01.tif", workdir / f"A_{tag}_2024-06-01.tif",
                             workdir / f"zones_{size}.gpkg")
     if before.exists() and after.exists() and zones.exists():
         return before, after, zones
     workdir.mkdir(parents=True, exist_ok=True)
-    x0, y0 = 600000.0, 3600000.0
+    x0, y0 = X0, Y0
     profile = dict(driver="GTiff", width=size, height=size, count=bands, dtype="uint16",
                    crs="EPSG:32650", transform=Affine(10, 0, x0, 0, -10, y0), tiled=True,
                    blockxsize=512, blockysize=512, compress="deflate", nodata=0, BIGTIFF="YES")
@@ -90,13 +121,7 @@ def generate(workdir: Path, size: int, bands: int = 4) -> tuple[Path, Path, Path
         for ds in (db, da):
             for i, name in enumerate(BANDS[bands], 1):
                 ds.set_band_description(i, name)
-    half = size * 10 / 2
-    cells = [box(x0 + i * half / 4, y0 - (j + 1) * half / 4, x0 + (i + 1) * half / 4, y0 - j * half / 4)
-             for i in range(8) for j in range(8)]
-    gpd.GeoDataFrame({"zone_id": [f"Z{i}" for i in range(len(cells))],
-                      "zone_type": ["permanent_basic_farmland"] * len(cells),
-                      "level": [1 + i % 3 for i in range(len(cells))]},
-                     geometry=cells, crs="EPSG:32650").to_file(zones, driver="GPKG")
+    write_zones(zones, size, 10.0)
     return before, after, zones
 
 
@@ -242,6 +267,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=10980)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/landpatrol-bench"))
+    ap.add_argument("--pixel", type=float, default=10.0,
+                    help="pixel size in metres (default 10; e.g. 1 for a Gaofen-2-like 4-band pair, which `auto` gives the ensemble)")
     ap.add_argument("--block", type=int, default=0, help="window side (default: the detector's own)")
     ap.add_argument("--bands", type=int, choices=sorted(BANDS), default=4,
                     help="4 (blue, green, red, nir) or 6 (Sentinel-2-like, with swir1 and swir2)")
@@ -256,7 +283,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    before, after, zones = generate(args.workdir, args.size, args.bands)
+    before, after, zones = generate(args.workdir, args.size, args.bands, args.pixel)
     print(f"pair: {args.size} x {args.size} x {args.bands} bands uint16 (generated/cached in "
           f"{time.perf_counter() - t0:.0f} s)", flush=True)
     results = {}

@@ -20,19 +20,19 @@ from models.features import band_set_for
 
 
 class BandSetDetector:
-    """``members["full"]`` for pairs with nir and swir, ``members["rgb"]`` otherwise."""
+    """``members["full"]`` for pairs with nir and swir, ``members["nir"]`` (optional) for pairs
+    with nir and no swir, ``members["rgb"]`` otherwise."""
 
     name = "auto"
     threshold = 0.5
 
     def __init__(self, members: Mapping[str, Detector]) -> None:
-        if set(members) != {"full", "rgb"}:
-            raise ValueError(f"members must be 'full' and 'rgb', got {sorted(members)}")
+        if not {"full", "rgb"} <= set(members) <= {"full", "nir", "rgb"}:
+            raise ValueError(f"members must be 'full', 'rgb' and optionally 'nir', got {sorted(members)}")
         self.members = dict(members)
-        full, rgb = self.members["full"], self.members["rgb"]
-        self.version = f"full={full.name} {full.version}; rgb={rgb.name} {rgb.version}"
-        self.required_roles = frozenset(full.required_roles) & frozenset(rgb.required_roles)
-        self.halo = max(full.halo, rgb.halo)
+        self.version = "; ".join(f"{k}={m.name} {m.version}" for k, m in sorted(self.members.items()))
+        self.required_roles = frozenset.intersection(*(frozenset(m.required_roles) for m in self.members.values()))
+        self.halo = max(m.halo for m in self.members.values())
 
     @property
     def thread_safe(self) -> bool:
@@ -50,7 +50,9 @@ class BandSetDetector:
         return window_thread_safe(self.members[scene["auto"]["band_set"]], scene)
 
     def member(self, roles: set[str]) -> str:
-        return band_set_for(roles)
+        """``full`` with nir and swir, ``nir`` with nir only (when that member exists), else ``rgb``."""
+        band_set = band_set_for(roles)
+        return "nir" if band_set == "rgb" and "nir" in roles and "nir" in self.members else band_set
 
     def fit_scene(self, before: BandStack, after: BandStack, valid: np.ndarray) -> dict[str, Any]:
         key = self.member({r for r in before if r in after})

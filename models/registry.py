@@ -15,7 +15,7 @@ from pipeline.errors import ConfigError
 # before its runs. Sentinel-2-like pairs: cva (the trained detectors did not beat it by the
 # rule's margin on the three cities they never saw); aerial / RGB pairs: the cva+gbm ensemble
 # (gate), best held out on the aerial pairs; coarse pixels (Landsat): IR-MAD with a per-scene
-# Kittler-Illingworth cut, best on Nanjing.
+# Kittler-Illingworth cut, best on Nanjing; 4-band pairs at 5-15 m: cva with that cut (v4.4).
 DEFAULT_DETECTOR = "auto"
 AUTO = "auto"
 FINE_PIXEL_LIMIT_M = 15.0
@@ -25,10 +25,18 @@ aerial pixels; its context features span fixed pixel counts, so at 30 m (Landsat
 the ground it learned from. 15 m is the geometric middle of 10 m and 30 m, not a tuned value."""
 
 
-AUTO_MEMBERS: dict[str, str] = {"coarse": "irmad:ki", "full": "cva", "rgb": "ensemble"}
-"""``auto``'s member per regime (models/README.md, the v4 protocol): ``coarse`` for pixels coarser
-than :data:`FINE_PIXEL_LIMIT_M`, else ``full`` for pairs with nir and swir (Sentinel-2-like) and
-``rgb`` for the rest (aerial, drone, 4-band, pictures); the fine pair is resolved per scene by
+MEDIUM_PIXEL_M = 5.0
+"""From this pixel size up to :data:`FINE_PIXEL_LIMIT_M`, a pair with nir and no swir takes
+``AUTO_MEMBERS["nir"]`` (models/README.md, v4.4: a study from OSCD's four 10 m bands); finer
+pixels keep the aerial study's member. 5 m lies between the studies' pixels (1.5 m and 10 m),
+not tuned."""
+
+AUTO_MEMBERS: dict[str, str] = {"coarse": "irmad:ki", "full": "cva", "nir": "cva:ki", "rgb": "ensemble"}
+"""``auto``'s member per regime (models/README.md, the v4 protocol and v4.4): ``coarse`` for
+pixels coarser than :data:`FINE_PIXEL_LIMIT_M`, else ``full`` for pairs with nir and swir
+(Sentinel-2-like), ``nir`` for pairs with nir and no swir at :data:`MEDIUM_PIXEL_M` or coarser
+(Sentinel-2's 10 m bands, Gaofen-1/6 multispectral) and ``rgb`` for the rest (aerial, drone,
+finer 4-band, pictures); the fine members are resolved per scene by
 :class:`models.auto.BandSetDetector` from the bands the pair has."""
 
 
@@ -104,12 +112,14 @@ def get_detector(name: str | None = None, pixel_size_m: float | None = None) -> 
     if key == AUTO:
         key = auto_choice(pixel_size_m)
         if key == "fine":
-            full, rgb = AUTO_MEMBERS["full"], AUTO_MEMBERS["rgb"]
-            if full == rgb:
-                return get_detector(full)
+            names = {k: AUTO_MEMBERS[k] for k in ("full", "rgb")}
+            if pixel_size_m is not None and pixel_size_m >= MEDIUM_PIXEL_M:
+                names["nir"] = AUTO_MEMBERS["nir"]
+            if len(set(names.values())) == 1:
+                return get_detector(names["full"])
             from models.auto import BandSetDetector
 
-            return BandSetDetector({"full": get_detector(full), "rgb": get_detector(rgb)})
+            return BandSetDetector({k: get_detector(v) for k, v in names.items()})
     base, cut = _split(key)
     det = _FACTORIES[base]()
     if cut is None:

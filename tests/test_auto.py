@@ -92,3 +92,19 @@ def test_default_window_is_the_detectors_and_results_do_not_depend_on_it(tmp_pat
     for f in ("score_path", "class_path"):
         with rasterio.open(getattr(runs["own"], f)) as x, rasterio.open(getattr(runs["forced"], f)) as y:
             np.testing.assert_array_equal(x.read(), y.read())
+
+
+def test_nir_member_takes_four_band_pairs_only() -> None:
+    """With a ``nir`` member (v4.4: 4-band pairs at 5-15 m), a pair with nir and no swir goes to
+    it; RGB pairs keep ``rgb`` and Sentinel-2-like pairs ``full``."""
+    full, nir, rgb = CVADetector(), SceneCutDetector(CVADetector(), "ki"), IRMADDetector()
+    det = BandSetDetector({"full": full, "nir": nir, "rgb": rgb})
+    for roles, member in ((("red", "green", "blue"), "rgb"), (("red", "green", "blue", "nir"), "nir"),
+                          (("blue", "green", "red", "nir", "swir1", "swir2"), "full")):
+        before, after = _stack(roles, 0), _stack(roles, 1)
+        res = run_pair(det, before, after, "syn")
+        assert res.scene["auto"]["band_set"] == member
+        assert res.scene["auto"]["detector"] == det.members[member].name
+    assert "nir=cva:ki" in det.version
+    with pytest.raises(ValueError):
+        BandSetDetector({"full": full, "rgb": rgb, "swir": nir})

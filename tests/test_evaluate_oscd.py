@@ -72,7 +72,8 @@ def test_city_read_onto_label_grid(oscd_root: Path) -> None:
 
 def test_evaluate_finds_planted_change(oscd_root: Path) -> None:
     rec = evaluate_oscd(oscd_root, NaiveCVADetector(), progress=lambda m: None)
-    assert set(rec) == {"pooled", "pooled_objects", "cities", "detector", "postprocess", "seconds"}
+    assert set(rec) == {"pooled", "pooled_objects", "cities", "detector", "roles", "postprocess", "seconds"}
+    assert rec["roles"] == list(S2_ROLES)  # every role by default; roles=... reads a subset (v4.4's 4-band study)
     assert rec["postprocess"]["mmu_pixels"] == 4 and rec["postprocess"]["opening_radius_px"] == 1
     assert set(rec["cities"]) == {"alpha", "beta"}
     assert {"precision", "recall", "f1", "iou"} <= set(rec["pooled"])
@@ -82,6 +83,8 @@ def test_evaluate_finds_planted_change(oscd_root: Path) -> None:
     objs = rec["pooled_objects"]
     assert objs["objects"] == sum(c["objects"]["objects"] for c in rec["cities"].values()) > 0
     assert objs["object_recall"] == 1.0 and objs["patch_precision"] > 0.5
+    four = evaluate_oscd(oscd_root, NaiveCVADetector(), progress=lambda m: None, roles=("blue", "green", "red", "nir"))
+    assert four["roles"] == ["blue", "green", "red", "nir"] and four["pooled"]["recall"] > 0.8
 
 
 def test_cli_writes_json_and_reports_errors(oscd_root: Path, tmp_path: Path) -> None:
