@@ -32,8 +32,8 @@ sys.path.insert(0, str(REPO))
 
 
 BANDS = {4: ("blue", "green", "red", "nir"), 6: ("blue", "green", "red", "nir", "swir1", "swir2")}
-"""Band sets of the generated pair: 4 (Gaofen / PlanetScope-like; ``auto`` takes its RGB member,
-the ensemble) or 6 (Sentinel-2-like, nir and swir; ``auto`` takes cva)."""
+"""Band sets of the generated pair: 4 (blue, green, red, nir; ``auto`` takes ``cva:ki`` at 5-15 m,
+the ensemble at finer ``--pixel``) or 6 (Sentinel-2-like, nir and swir; ``auto`` takes cva)."""
 
 
 X0, Y0 = 600000.0, 3600000.0
@@ -62,9 +62,9 @@ def generate(workdir: Path, size: int, bands: int = 4, pixel: float = 10.0) -> t
     from affine import Affine
     from rasterio.windows import Window
 
+    tag = f"{size}" if bands == 4 else f"{size}x{bands}"
     if pixel != 10.0:
         src = generate(workdir, size, bands)
-        tag = f"{size}" if bands == 4 else f"{size}x{bands}"
         out = (workdir / f"B_{tag}_{pixel:g}m_2024-03-01.tif", workdir / f"A_{tag}_{pixel:g}m_2024-06-01.tif",
                workdir / f"zones_{size}_{pixel:g}m.gpkg")
         if not all(p.exists() for p in out):
@@ -74,15 +74,13 @@ def generate(workdir: Path, size: int, bands: int = 4, pixel: float = 10.0) -> t
                     ds.transform = Affine(pixel, 0, X0, 0, -pixel, Y0)
             write_zones(out[2], size, pixel)
         return out
-    tag = f"{size}" if bands == 4 else f"{size}x{bands}"
     before, after, zones = (workdir / f"B_{tag}_2024-03-01.tif", workdir / f"A_{tag}_2024-06-01.tif",
                             workdir / f"zones_{size}.gpkg")
     if before.exists() and after.exists() and zones.exists():
         return before, after, zones
     workdir.mkdir(parents=True, exist_ok=True)
-    x0, y0 = X0, Y0
     profile = dict(driver="GTiff", width=size, height=size, count=bands, dtype="uint16",
-                   crs="EPSG:32650", transform=Affine(10, 0, x0, 0, -10, y0), tiled=True,
+                   crs="EPSG:32650", transform=Affine(10, 0, X0, 0, -10, Y0), tiled=True,
                    blockxsize=512, blockysize=512, compress="deflate", nodata=0, BIGTIFF="YES")
     rng = np.random.default_rng(42)
     base = np.array([400, 700, 500, 3500, 2600, 1600][:bands], np.float32)[:, None, None]

@@ -10,6 +10,7 @@ from affine import Affine
 from typer.testing import CliRunner
 
 from pipeline.cli.main import app
+from pipeline.errors import SensorError
 from pipeline.evaluate.baselines import NaiveCVADetector
 from pipeline.evaluate.oscd import S2_ROLES, evaluate_oscd, labelled_cities, read_city
 
@@ -85,6 +86,13 @@ def test_evaluate_finds_planted_change(oscd_root: Path) -> None:
     assert objs["object_recall"] == 1.0 and objs["patch_precision"] > 0.5
     four = evaluate_oscd(oscd_root, NaiveCVADetector(), progress=lambda m: None, roles=("blue", "green", "red", "nir"))
     assert four["roles"] == ["blue", "green", "red", "nir"] and four["pooled"]["recall"] > 0.8
+
+    class NeedsSwir(NaiveCVADetector):
+        required_roles = frozenset({"red", "swir1"})
+
+    evaluate_oscd(oscd_root, NeedsSwir(), progress=lambda m: None)  # every role read: swir is there
+    with pytest.raises(SensorError, match="swir1"):  # only the four roles read
+        evaluate_oscd(oscd_root, NeedsSwir(), progress=lambda m: None, roles=("blue", "green", "red", "nir"))
 
 
 def test_cli_writes_json_and_reports_errors(oscd_root: Path, tmp_path: Path) -> None:
