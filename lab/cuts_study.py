@@ -8,9 +8,12 @@ cuts have no parameter; cva's fixed cut held out comes from ``landpatrol train c
     python -m lab.cuts_study --detectors cva+gate,irmad+gate --cuts fixed,ki --studies nanjing,oscd --out lab/results/v4-gate
     python -m lab.cuts_study --detectors cva,irmad --cuts fixed,ki --studies oscd4,oscd4-new3 --out lab/results/v4.4-4band
     python -m lab.cuts_study --detectors gbm,ensemble --cuts fixed --studies oscd4-new3 --out lab/results/v4.4-4band
+    python -m lab.cuts_study --detectors cva,irmad --cuts fixed,ki --studies oscd3,oscd3-new3 --out lab/results/v4.5-rgb
+    python -m lab.cuts_study --detectors gbm,ensemble --cuts fixed --studies oscd3-new3 --out lab/results/v4.5-rgb
     python -m lab.cuts_study --detectors cnn --cnn-version v2 --cuts fixed,otsu --out lab/results/cnn-v2
 
-``--cnn-version`` / ``--cnn-artifacts`` choose which trained `cnn` the name ``cnn`` loads.
+``--cnn-version`` / ``--cnn-artifacts`` choose which trained `cnn` the name ``cnn`` loads;
+``--gbm-version`` / ``--gbm-artifacts`` which trained `gbm` the name ``gbm`` loads.
 """
 from __future__ import annotations
 
@@ -31,9 +34,12 @@ from pipeline.evaluate.roi import evaluate_roi
 
 NEW3 = ["chongqing", "montpellier", "valencia"]
 NANJING = "landsat/Nanjing"
-STUDIES = ("oscd", "oscd-new3", "oscd4", "oscd4-new3", "aerial", "nanjing", "samples")
+STUDIES = ("oscd", "oscd-new3", "oscd4", "oscd4-new3", "oscd3", "oscd3-new3", "aerial", "nanjing", "samples")
 FOUR_BANDS = ("blue", "green", "red", "nir")
 """The roles of the ``oscd4`` studies (v4.4): Sentinel-2's four 10 m bands, a 4-band pair."""
+RGB_BANDS = ("red", "green", "blue")
+"""The roles of the ``oscd3`` studies (v4.5): Sentinel-2's true-colour bands, an RGB pair at 10 m."""
+STUDY_ROLES: dict[str, tuple[str, ...]] = {"oscd4": FOUR_BANDS, "oscd3": RGB_BANDS}
 
 
 def _detector(name: str, pixel_size_m: float | None) -> Detector:
@@ -41,6 +47,26 @@ def _detector(name: str, pixel_size_m: float | None) -> Detector:
     if GATE in name:
         return gated_detector(name)
     return resolve_detector(name, pixel_size_m)
+
+
+def use_gbm(version: str | None, artifacts: Path | None) -> None:
+    """Make the registry's ``gbm`` and ``ensemble`` load this gbm version from this folder (v4.5:
+records made before it re-run with ``--gbm-version v3 --gbm-artifacts lab/artifacts``)."""
+    import models.gbm
+    import models.registry
+
+    def factory() -> Detector:
+        return models.gbm.GBMDetector(version=version or models.gbm.DEFAULT_VERSION,
+                                      artifacts=artifacts or models.gbm.ARTIFACTS)
+
+    def ensemble() -> Detector:
+        from models.ensemble import EnsembleDetector
+
+        return EnsembleDetector(gbm=models.gbm.GBMDetector(version=version or models.gbm.DEFAULT_VERSION,
+                                                           artifacts=artifacts or models.gbm.ARTIFACTS))
+
+    models.registry._FACTORIES["gbm"] = factory
+    models.registry._FACTORIES["ensemble"] = ensemble  # with that gbm and its version's constants
 
 
 def quiet(_message: str) -> None:
@@ -51,7 +77,7 @@ def run_study(data: Path, study: str, name: str) -> dict[str, Any]:
     if study.startswith("oscd"):
         det = _detector(name, S2_PIXEL_AREA ** 0.5)
         return evaluate_oscd(data / "oscd", det, NEW3 if study.endswith("-new3") else None, progress=quiet,
-                             roles=FOUR_BANDS if study.startswith("oscd4") else None)
+                             roles=STUDY_ROLES.get(study.removesuffix("-new3")))
     if study == "nanjing":
         root = data / NANJING
         det = _detector(name, 30.0)
@@ -69,7 +95,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--cnn-version", default=None, help="the cnn version `cnn` loads (default: the shipped one)")
     ap.add_argument("--cnn-artifacts", type=Path, default=None, help="where that version's files are")
+    ap.add_argument("--gbm-version", default=None, help="the gbm version `gbm` loads (default: the shipped one)")
+    ap.add_argument("--gbm-artifacts", type=Path, default=None, help="where that version's files are")
     args = ap.parse_args(argv)
+    if args.gbm_version or args.gbm_artifacts:
+        use_gbm(args.gbm_version, args.gbm_artifacts)
     if args.cnn_version or args.cnn_artifacts:
         import models.cnn
 

@@ -27,17 +27,21 @@ the ground it learned from. 15 m is the geometric middle of 10 m and 30 m, not a
 
 MEDIUM_PIXEL_M = 5.0
 """From this pixel size up to :data:`FINE_PIXEL_LIMIT_M`, a pair with nir and no swir takes
-``AUTO_MEMBERS["nir"]`` (models/README.md, v4.4: a study from OSCD's four 10 m bands); finer
+``AUTO_MEMBERS["nir"]`` (models/README.md, v4.4: a study from OSCD's four 10 m bands) and an
+RGB-only pair ``AUTO_MEMBERS["rgb_medium"]`` (v4.5: OSCD's three true-colour bands); finer
 pixels keep the aerial study's member. 5 m lies between the studies' pixels (1.5 m and 10 m),
 not tuned."""
 
-AUTO_MEMBERS: dict[str, str] = {"coarse": "irmad:ki", "full": "cva", "nir": "cva:ki", "rgb": "ensemble"}
-"""``auto``'s member per regime (models/README.md, the v4 protocol and v4.4): ``coarse`` for
-pixels coarser than :data:`FINE_PIXEL_LIMIT_M`, else ``full`` for pairs with nir and swir
-(Sentinel-2-like), ``nir`` for pairs with nir and no swir at :data:`MEDIUM_PIXEL_M` or coarser
-(Sentinel-2's 10 m bands, Gaofen-1/6 multispectral) and ``rgb`` for the rest (aerial, drone,
-finer 4-band, pictures); the fine members are resolved per scene by
-:class:`models.auto.BandSetDetector` from the bands the pair has."""
+AUTO_MEMBERS: dict[str, str] = {"coarse": "irmad:ki", "full": "cva", "nir": "cva:ki", "rgb_medium": "irmad",
+                                "rgb": "gbm"}
+"""``auto``'s member per regime (models/README.md, the v4 protocol, v4.4 and v4.5; ``rgb``
+was the cva+gbm v3 ensemble until v4.5 (b) gave it gbm v5 alone): ``coarse``
+for pixels coarser than :data:`FINE_PIXEL_LIMIT_M`, else ``full`` for pairs with nir and swir
+(Sentinel-2-like); at :data:`MEDIUM_PIXEL_M` or coarser ``nir`` for pairs with nir and no swir
+(Sentinel-2's 10 m bands, Gaofen-1/6 multispectral) and ``rgb_medium`` for RGB-only pairs
+(true-colour exports); ``rgb`` for the rest (aerial, drone, finer 4-band and RGB, pictures).
+The fine members are resolved per scene by :class:`models.auto.BandSetDetector` from the bands
+the pair has (its ``rgb`` slot takes ``rgb_medium`` at medium pixels)."""
 
 
 def auto_choice(pixel_size_m: float | None) -> str:
@@ -115,6 +119,7 @@ def get_detector(name: str | None = None, pixel_size_m: float | None = None) -> 
             names = {k: AUTO_MEMBERS[k] for k in ("full", "rgb")}
             if pixel_size_m is not None and pixel_size_m >= MEDIUM_PIXEL_M:
                 names["nir"] = AUTO_MEMBERS["nir"]
+                names["rgb"] = AUTO_MEMBERS["rgb_medium"]
             if len(set(names.values())) == 1:
                 return get_detector(names["full"])
             from models.auto import BandSetDetector

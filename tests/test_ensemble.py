@@ -76,6 +76,19 @@ def test_window_invariant_given_halo(tiny_gbm: GBMDetector, mode: str) -> None:
     assert_window_invariant(EnsembleDetector(gbm=tiny_gbm, mode=mode, constants={"rgb": 0.5}))
 
 
+def test_constants_follow_the_gbm_version() -> None:
+    """Each gbm version has the constants chosen on its own training folds (v4.5: v5's rgb gate
+    is open, gbm alone); a fold model without its own takes the shipped version's."""
+    from models.ensemble import CONSTANTS, CONSTANTS_BY_GBM
+
+    for version in ("v3", "v5"):
+        det = EnsembleDetector(gbm=GBMDetector({"rgb": (None, 0.5)}, version=version))
+        assert det.constants == CONSTANTS_BY_GBM[version]["gate"]
+    assert CONSTANTS_BY_GBM["v3"]["gate"]["rgb"] == 0.6 and CONSTANTS_BY_GBM["v5"]["gate"]["rgb"] == 0.0
+    assert EnsembleDetector(gbm=GBMDetector({"rgb": (None, 0.5)}, version="lopo")).constants == CONSTANTS["gate"]
+    assert EnsembleDetector().constants == CONSTANTS["gate"] == CONSTANTS_BY_GBM["v5"]["gate"]
+
+
 def test_default_cva_member_is_cva() -> None:
     det = EnsembleDetector(gbm=GBMDetector({"rgb": (None, 0.5)}, version="x"))
     assert isinstance(det.cva, CVADetector) and det.mode == "gate"

@@ -106,9 +106,10 @@ def test_shipped_artifact_is_small_and_consistent() -> None:
 def test_shipped_model_out_of_sample_against_naive() -> None:
     """Data never trained on: Nanjing within a regression band, better F1 than naive on DSIFN.
 
-    v3 (models/README.md) detects 55 % of Nanjing's changed pixels at 6.3 % false alarms (v2
-    60 % / 7 %); naive has 81 % / 6.6 % there, so this guards against regressions, it does not
-    claim a win.
+    v5 (models/README.md, v4.5) detects 11 % of Nanjing's changed pixels at 0.5 % false alarms:
+    trained on nine 10 m cities, its cut is far more conservative on 30 m Landsat than v3's
+    (55 % at 6.3 %), which is why ``auto`` never gives it Landsat pixels (``irmad:ki``). This
+    guards that band against regressions, it does not claim a win.
     """
     nj = DATA / "landsat" / "Nanjing"
     if not nj.is_dir():
@@ -120,8 +121,8 @@ def test_shipped_model_out_of_sample_against_naive() -> None:
     args = (nj / "LT51200382000124BJC00_Nanjing", nj / "LT51200382002193BJC00_Nanjing",
             nj / "change.bmp", nj / "unchanged.bmp")
     gbm = evaluate_roi(*args, GBMDetector(), progress=lambda m: None)
-    assert gbm["false_alarm_rate"] < 0.09
-    assert gbm["detection_rate"] > 0.5
+    assert gbm["false_alarm_rate"] < 0.02
+    assert 0.05 < gbm["detection_rate"] < 0.3
     dsifn = DATA / "samples" / "dsifn"
     f1 = {name: evaluate_pairs(dsifn, det, progress=lambda m: None)["pooled"]["f1"]
           for name, det in (("gbm", GBMDetector()), ("naive", NaiveCVADetector()))}

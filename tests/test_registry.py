@@ -26,8 +26,9 @@ def test_default_is_auto() -> None:
     assert DEFAULT_DETECTOR == "auto"
     assert get_detector(None, 10.0).name == "auto" and get_detector(None, 30.0).name == "irmad:ki"
     fine = get_detector(None, 10.0)
-    assert fine.members["full"].name == "cva" and fine.members["rgb"].name == "ensemble"
+    assert fine.members["full"].name == "cva" and fine.members["rgb"].name == "irmad"  # v4.5: RGB at 5-15 m
     assert fine.members["nir"].name == "cva:ki"  # v4.4: 4-band pairs at 5-15 m
+    assert get_detector(None, 1.5).members["rgb"].name == "gbm"  # the aerial study's member (v4.5 b: gbm v5)
 
 
 @pytest.mark.parametrize("size,nir", [(0.8, False), (4.9, False), (5.0, True), (10.0, True), (15.0, True), (None, False)])
@@ -35,6 +36,8 @@ def test_four_band_member_only_from_5_m(size: float | None, nir: bool) -> None:
     """Gaofen-2 / drone 4-band pairs (finer than 5 m) and pictures keep the aerial study's member."""
     det = get_detector(None, size)
     assert ("nir" in det.members) == nir
+    # RGB-only pairs: irmad at 5-15 m (v4.5, OSCD true colour), the aerial member when finer
+    assert det.members["rgb"].name == (AUTO_MEMBERS["rgb_medium"] if nir else AUTO_MEMBERS["rgb"]).partition(":")[0]
     assert {"auto", "cva", "gbm", "irmad", "ensemble"} <= set(available_detectors())
 
 

@@ -57,6 +57,20 @@ def test_supervisor_sees_own_zones_and_analyst_all(world: dict) -> None:
     assert 'href="/dashboard"' in ana.text
 
 
+def test_dashboard_without_a_chinese_font_keeps_its_figures(world: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server without fonts-noto-cjk serves the dashboard (figures, overdue steps) and says
+    why the trend chart is missing, instead of failing the page."""
+    from pipeline.reporting import charts
+
+    def no_font() -> str:
+        raise pdf.FontError("fontconfig", "no Chinese font installed (fc-list :lang=zh is empty)")
+
+    monkeypatch.setattr(charts, "cjk_font", no_font)
+    page = login(world["app"], "sue").get("/dashboard")
+    assert page.status_code == 200 and "动态巡查发现率" in page.text
+    assert "趋势图未绘制" in page.text and "fc-list :lang=zh" in page.text and "<img" not in page.text
+
+
 @pytest.mark.skipif(not pdf.cjk_families() or shutil.which("pdftotext") is None, reason="needs CJK font, poppler")
 def test_report_download(world: dict) -> None:
     sue = login(world["app"], "sue")

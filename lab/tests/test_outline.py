@@ -6,7 +6,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lab.outline import OutlineGBM, noise_bar, noise_stats, outline_gate, rim_gate
+from lab.outline import (
+    BASE_VERSION,
+    LAB_ARTIFACTS,
+    OutlineGBM,
+    noise_bar,
+    noise_stats,
+    outline_gate,
+    rim_gate,
+)
 from models.features import pixel_magnitude
 from models.gbm import GBMDetector
 from tests.test_gbm import assert_window_invariant
@@ -61,7 +69,8 @@ def test_rim_outline_check_draws_the_synthetic_roof_tight(tmp_path: Path, monkey
 
     scene = make_scene(tmp_path / "scene")
     found = {}
-    for name, det in (("v3", GBMDetector()), ("rim", OutlineGBM(outline_k=2.0, outline_band_px=5))):
+    v3 = GBMDetector(version=BASE_VERSION, artifacts=LAB_ARTIFACTS)
+    for name, det in (("v3", v3), ("rim", OutlineGBM(outline_k=2.0, outline_band_px=5))):
         monkeypatch.setitem(registry._FACTORIES, "gbm", lambda det=det: det)
         report = run_region_pair(PairRequest(
             before=scene.before, after=scene.after, zones=scene.zones, approvals=scene.approvals,

@@ -55,6 +55,7 @@ def downloads(today: date) -> list[dict[str, str]]:
 @router.get("/dashboard")
 def dashboard(request: Request, user: User = SupervisorDep, s: Settings = SettingsDep) -> Response:
     from pipeline.reporting.charts import trend_chart
+    from pipeline.reporting.pdf import FontError
     from pipeline.reporting.periodic import collect
     from pipeline.web.pages import render
 
@@ -71,10 +72,15 @@ def dashboard(request: Request, user: User = SupervisorDep, s: Settings = Settin
     data["overdue"] = [o for o in s.ledger.overdue_steps(today)
                        if user.sees_all or o["code"] in data["visible"]]
     behind = [r for r in data["month"]["tables"]["patrols"] if r["shortfall"]]
-    chart = trend_chart(data["year"]["trend"]) if data["year"]["trend"] else None
+    chart, chart_note = None, None
+    if data["year"]["trend"]:
+        try:
+            chart = trend_chart(data["year"]["trend"])
+        except FontError as exc:  # the figures stay; only the chart's Chinese labels need the font
+            chart_note = str(exc)
     return render(request, "dashboard.html", {"user": user, "month": data["month"], "year": data["year"],
                                               "behind": behind, "overdue": data["overdue"], "chart": chart,
-                                              "downloads": downloads(today)})
+                                              "chart_note": chart_note, "downloads": downloads(today)})
 
 
 @router.get("/dashboard/reports/{kind}/{label}.pdf")
