@@ -1,8 +1,8 @@
 """Pipeline throughput on a full Sentinel-2-tile-sized pair, against raw decode of the same files.
 
-    python benchmarks/bench_pipeline.py [--size 10980] [--pixel 10] [--workdir DIR] [--block PX] [--bands 4|6] [--detector cva] [--run] [--trace] [--json OUT]
+    python benchmarks/bench_pipeline.py [--size 10980] [--pixel 10] [--workdir DIR] [--block PX] [--bands 3|4|6] [--detector cva] [--run] [--trace] [--json OUT]
 
-Generates (once, cached in ``--workdir``) a pair of 4-band (``--bands 6``: Sentinel-2-like, with swir) uint16 GeoTIFFs, tiled 512 x 512,
+Generates (once, cached in ``--workdir``) a pair of 4-band (``--bands 3``: true colour; ``--bands 6``: Sentinel-2-like, with swir) uint16 GeoTIFFs, tiled 512 x 512,
 deflate, at 10 m in UTM, with a few hundred planted changes; then, each in a fresh process so
 peak memory is its own:
 
@@ -31,9 +31,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
-BANDS = {4: ("blue", "green", "red", "nir"), 6: ("blue", "green", "red", "nir", "swir1", "swir2")}
-"""Band sets of the generated pair: 4 (blue, green, red, nir; ``auto`` takes ``cva:ki`` at 5-15 m,
-the ensemble at finer ``--pixel``) or 6 (Sentinel-2-like, nir and swir; ``auto`` takes cva)."""
+BANDS = {3: ("blue", "green", "red"), 4: ("blue", "green", "red", "nir"),
+         6: ("blue", "green", "red", "nir", "swir1", "swir2")}
+"""Band sets of the generated pair: 3 (true colour; ``auto`` takes ``irmad`` at 5-15 m, v4.5),
+4 (blue, green, red, nir; ``cva:ki`` at 5-15 m, v4.4) or 6 (Sentinel-2-like, nir and swir;
+``cva``). At ``--pixel`` finer than 5 m the 3- and 4-band pairs take ``gbm`` (v4.5)."""
 
 
 X0, Y0 = 600000.0, 3600000.0
@@ -266,10 +268,10 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=10980)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/landpatrol-bench"))
     ap.add_argument("--pixel", type=float, default=10.0,
-                    help="pixel size in metres (default 10; e.g. 1 for a Gaofen-2-like 4-band pair, which `auto` gives the ensemble)")
+                    help="pixel size in metres (default 10; e.g. 1 for a Gaofen-2-like 4-band pair, which `auto` gives gbm)")
     ap.add_argument("--block", type=int, default=0, help="window side (default: the detector's own)")
     ap.add_argument("--bands", type=int, choices=sorted(BANDS), default=4,
-                    help="4 (blue, green, red, nir) or 6 (Sentinel-2-like, with swir1 and swir2)")
+                    help="3 (true colour), 4 (blue, green, red, nir) or 6 (Sentinel-2-like, with swir1 and swir2)")
     ap.add_argument("--detector", default="cva", help="cva (the reference of every recorded run), gbm, auto, ...")
     ap.add_argument("--run", action="store_true",
                     help="also time `landpatrol run` end to end (ledger write and run folder: web COGs, "
