@@ -50,7 +50,7 @@ def _check_data(data: Path) -> None:
 # Options the cross-validation commands share.
 JsonOpt = typer.Option(..., "--json", help="Write the cross-validation record here.", dir_okay=False)
 OnlyOpt = typer.Option("oscd,aerial", "--only", help="Which studies: oscd, aerial or both.")
-ConfigOpt = typer.Option("v2", "--config", help="Training configuration (lab/gbm_train.py CONFIGS): v2, reg, wide, reg-wide.")
+ConfigOpt = typer.Option("v2", "--config", help="Training configuration (lab/gbm_train.py CONFIGS): v2, reg, wide, reg-wide, reg-lite.")
 
 
 def _config(name: str, smooth_px: int | None = None, outline_k: float | None = None,
