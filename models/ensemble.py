@@ -1,6 +1,6 @@
 """cva + gbm: the trained detector's recall, checked against cva's physics.
 
-Both members give a score that is 0.5 at their own cut: ``g`` (gbm v5: smoothed booster
+Both members give a score that is 0.5 at their own cut: ``g`` (gbm v6: smoothed booster
 probability mapped so the cut chosen by inner CV is 0.5) and ``s`` (cva 1.1: 0.5 at ``m = m0``).
 Two combinations (modes), each with one constant per band set, chosen on training folds only
 by ``landpatrol train cv-ensemble`` (:mod:`lab.ensemblecv`, models/README.md):
@@ -32,12 +32,13 @@ MODES = ("gate", "geo")
 CONSTANTS_BY_GBM: dict[str, dict[str, dict[str, float]]] = {
     "v3": {"gate": {"full": 0.4, "rgb": 0.6}, "geo": {"full": 0.46, "rgb": 0.52}},
     "v5": {"gate": {"full": 0.4, "rgb": 0.0}, "geo": {"full": 0.38, "rgb": 0.46}},
+    "v6": {"gate": {"full": 0.4, "rgb": 0.0}, "geo": {"full": 0.38, "rgb": 0.48}},
 }
 """Constant per gbm version, mode and band set (``f`` for gate, ``t`` for geo), chosen on the
 pooled out-of-fold maps of OSCD (``full``) and the aerial pairs (``rgb``) of that version's
 training: v3 lab/results/cv-ensemble-v3.json; v5 (9 cities) lab/results/v4.5-gbm5/
-cv-ensemble-oscd.json and lab/results/v4.3-aerial-cuts/ (its ``rgb`` gate constant 0.0 leaves
-gbm alone). v2's were gate 0.4 / 0.5, geo 0.42 / 0.48 (cv-ensemble.json)."""
+cv-ensemble-oscd.json and lab/results/v4.3-aerial-cuts/; v6 lab/results/v4.5-lite/ (for v5
+and v6 the ``rgb`` gate constant 0.0 leaves gbm alone). v2's were gate 0.4 / 0.5, geo 0.42 / 0.48 (cv-ensemble.json)."""
 CONSTANTS: dict[str, dict[str, float]] = CONSTANTS_BY_GBM[DEFAULT_VERSION]
 """The shipped gbm's constants."""
 

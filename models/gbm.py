@@ -43,7 +43,7 @@ from pipeline.errors import ModelError
 from pipeline.radiometry import apply_normalisation, fit_normalisation
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-DEFAULT_VERSION = "v5"
+DEFAULT_VERSION = "v6"
 SMOOTH_PX = 3  # box width of the probability smoothing (1 = none)
 
 

@@ -35,7 +35,7 @@ not tuned."""
 AUTO_MEMBERS: dict[str, str] = {"coarse": "irmad:ki", "full": "cva", "nir": "cva:ki", "rgb_medium": "irmad",
                                 "rgb": "gbm"}
 """``auto``'s member per regime (models/README.md, the v4 protocol, v4.4 and v4.5; ``rgb``
-was the cva+gbm v3 ensemble until v4.5 (b) gave it gbm v5 alone): ``coarse``
+was the cva+gbm v3 ensemble until v4.5 gave it gbm alone, v6 since (c)): ``coarse``
 for pixels coarser than :data:`FINE_PIXEL_LIMIT_M`, else ``full`` for pairs with nir and swir
 (Sentinel-2-like); at :data:`MEDIUM_PIXEL_M` or coarser ``nir`` for pairs with nir and no swir
 (Sentinel-2's 10 m bands, Gaofen-1/6 multispectral) and ``rgb_medium`` for RGB-only pairs

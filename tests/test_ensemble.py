@@ -77,16 +77,17 @@ def test_window_invariant_given_halo(tiny_gbm: GBMDetector, mode: str) -> None:
 
 
 def test_constants_follow_the_gbm_version() -> None:
-    """Each gbm version has the constants chosen on its own training folds (v4.5: v5's rgb gate
+    """Each gbm version has the constants chosen on its own training folds (v4.5: v5's and v6's rgb gate
     is open, gbm alone); a fold model without its own takes the shipped version's."""
     from models.ensemble import CONSTANTS, CONSTANTS_BY_GBM
 
-    for version in ("v3", "v5"):
+    for version in ("v3", "v5", "v6"):
         det = EnsembleDetector(gbm=GBMDetector({"rgb": (None, 0.5)}, version=version))
         assert det.constants == CONSTANTS_BY_GBM[version]["gate"]
     assert CONSTANTS_BY_GBM["v3"]["gate"]["rgb"] == 0.6 and CONSTANTS_BY_GBM["v5"]["gate"]["rgb"] == 0.0
+    assert CONSTANTS_BY_GBM["v6"]["gate"]["rgb"] == 0.0
     assert EnsembleDetector(gbm=GBMDetector({"rgb": (None, 0.5)}, version="lopo")).constants == CONSTANTS["gate"]
-    assert EnsembleDetector().constants == CONSTANTS["gate"] == CONSTANTS_BY_GBM["v5"]["gate"]
+    assert EnsembleDetector().constants == CONSTANTS["gate"] == CONSTANTS_BY_GBM["v6"]["gate"]
 
 
 def test_default_cva_member_is_cva() -> None:

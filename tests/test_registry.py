@@ -28,7 +28,7 @@ def test_default_is_auto() -> None:
     fine = get_detector(None, 10.0)
     assert fine.members["full"].name == "cva" and fine.members["rgb"].name == "irmad"  # v4.5: RGB at 5-15 m
     assert fine.members["nir"].name == "cva:ki"  # v4.4: 4-band pairs at 5-15 m
-    assert get_detector(None, 1.5).members["rgb"].name == "gbm"  # the aerial study's member (v4.5 b: gbm v5)
+    assert get_detector(None, 1.5).members["rgb"].name == "gbm"  # the aerial study's member (v4.5: gbm v6)
 
 
 @pytest.mark.parametrize("size,nir", [(0.8, False), (4.9, False), (5.0, True), (10.0, True), (15.0, True), (None, False)])
