@@ -105,3 +105,34 @@ def test_nanjing_numbers_of_the_model_card(shared_data) -> None:
                        nj / "change.bmp", nj / "unchanged.bmp", IRMADDetector(), progress=lambda m: None)
     assert res["detection_rate"] == pytest.approx(0.832, abs=0.01)
     assert res["false_alarm_rate"] == pytest.approx(0.042, abs=0.005)
+
+
+@pytest.mark.parametrize("dof", [1, 2, 3, 4, 5, 6, 7])
+def test_closed_form_chi2_cdf_equals_scipys(dof: int) -> None:
+    from scipy import stats
+
+    from models.irmad import chi2_cdf
+
+    rng = np.random.default_rng(dof)
+    z = np.concatenate([rng.chisquare(dof, 50_000) * 3, [0.0, 1e-12, 1e-6, 50.0, 700.0, 1500.0]])
+    np.testing.assert_allclose(chi2_cdf(z, dof), stats.chi2.cdf(z, dof), rtol=0, atol=1e-13)
+    with pytest.raises(ValueError, match="dof"):
+        chi2_cdf(z, 0)
+
+
+def test_band_by_band_statistic_equals_the_matrix_form() -> None:
+    from models.irmad import chi2_statistic
+
+    rng = np.random.default_rng(5)
+    roles = ["red", "green", "blue", "nir"]
+    b = {r: rng.uniform(0.02, 0.4, (40, 50)).astype(np.float32) for r in roles}
+    a = {r: (v * 1.1 + rng.normal(0, 0.02, v.shape)).astype(np.float32) for r, v in b.items()}
+    scene = {"roles": roles, "a": rng.normal(size=(4, 4)).tolist(), "b": rng.normal(size=(4, 4)).tolist(),
+             "mean_before": rng.uniform(0, 0.2, 4).tolist(), "mean_after": rng.uniform(0, 0.2, 4).tolist(),
+             "median": rng.normal(0, 0.01, 4).tolist(), "var": rng.uniform(0.5, 2, 4).tolist()}
+    x = np.stack([b[r].astype(np.float64).ravel() for r in roles], axis=1)
+    y = np.stack([a[r].astype(np.float64).ravel() for r in roles], axis=1)
+    mad = (x - np.asarray(scene["mean_before"])) @ np.asarray(scene["a"]) \
+        - (y - np.asarray(scene["mean_after"])) @ np.asarray(scene["b"]) - np.asarray(scene["median"])
+    expected = ((mad ** 2) / np.asarray(scene["var"])).sum(axis=1).reshape(40, 50)
+    np.testing.assert_allclose(chi2_statistic(b, a, scene), expected, rtol=1e-12)
