@@ -55,17 +55,16 @@ records made before it re-run with ``--gbm-version v3 --gbm-artifacts lab/artifa
     import models.gbm
     import models.registry
 
-    def factory() -> Detector:
+    def gbm() -> models.gbm.GBMDetector:
         return models.gbm.GBMDetector(version=version or models.gbm.DEFAULT_VERSION,
                                       artifacts=artifacts or models.gbm.ARTIFACTS)
 
     def ensemble() -> Detector:
         from models.ensemble import EnsembleDetector
 
-        return EnsembleDetector(gbm=models.gbm.GBMDetector(version=version or models.gbm.DEFAULT_VERSION,
-                                                           artifacts=artifacts or models.gbm.ARTIFACTS))
+        return EnsembleDetector(gbm=gbm())
 
-    models.registry._FACTORIES["gbm"] = factory
+    models.registry._FACTORIES["gbm"] = gbm
     models.registry._FACTORIES["ensemble"] = ensemble  # with that gbm and its version's constants
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from lab import ARTIFACTS
 from models.base import BandStack
 from models.features import BAND_SETS, pixel_magnitude
 from models.gbm import GBMDetector, fill, prepare_after
@@ -61,17 +62,15 @@ def rim_gate(score: np.ndarray, m: np.ndarray, bar: float, band_px: int, cut: fl
     return np.where(changed & ~core, outline_gate(score, m, bar), np.asarray(score, np.float32)).astype(np.float32)
 
 
-LAB_ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-"""Superseded models kept so their records can be re-run: gbm v2 and v3 (the outline check was
-measured on v3), cnn v2."""
 BASE_VERSION = "v3"
+"""The gbm the outline check was measured on (kept in :data:`lab.ARTIFACTS`)."""
 
 
 class OutlineGBM(GBMDetector):
     """gbm with the outline check on every changed pixel, or on objects' rims (``band_px``)."""
 
     def __init__(self, boosters: Mapping[str, tuple[Any, float]] | None = None, version: str = BASE_VERSION,
-                 artifacts: Path = LAB_ARTIFACTS, num_threads: int = 0, smooth_px: int = 3, wide: bool = False,
+                 artifacts: Path = ARTIFACTS, num_threads: int = 0, smooth_px: int = 3, wide: bool = False,
                  outline_k: float | None = None, outline_band_px: int | None = None) -> None:
         if boosters is None:  # an outline sidecar: the product's loader refuses it unless asked
             meta = json.loads((artifacts / f"gbm-{version}.json").read_text())

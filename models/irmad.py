@@ -95,12 +95,14 @@ def chi2_cdf(z: np.ndarray, dof: int) -> np.ndarray:
             total += term
         return np.clip(1.0 - e * total, 0.0, 1.0)
     r = np.sqrt(x)
+    if dof == 1:
+        return np.clip(special.erf(r), 0.0, 1.0)
     term = r / special.gamma(1.5)  # x ** 0.5 / Gamma(3/2)
     total = term.copy()
     for i in range(2, dof // 2 + 1):
         term = term * x / (i - 0.5)
         total += term
-    return np.clip(special.erf(r) - (e * total if dof > 1 else 0.0), 0.0, 1.0)
+    return np.clip(special.erf(r) - e * total, 0.0, 1.0)
 
 
 def chi2_statistic(before: BandStack, after: BandStack, scene: Mapping[str, Any]) -> np.ndarray:

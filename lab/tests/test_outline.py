@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lab import ARTIFACTS as LAB_ARTIFACTS
 from lab.outline import (
     BASE_VERSION,
-    LAB_ARTIFACTS,
     OutlineGBM,
     noise_bar,
     noise_stats,
