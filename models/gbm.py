@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
+from models import filters
 from models.base import (  # rescale: re-exported, shared by the detectors
     BandStack,
     ChangeMap,
@@ -133,7 +133,7 @@ def probability_map(booster: Any, feats: np.ndarray, valid: np.ndarray, smooth_p
             out[start:start + rows.size] = booster.predict(flat[:, rows].T, num_threads=num_threads)
         prob[valid] = out
     if smooth_px > 1:
-        prob = ndimage.uniform_filter(prob, smooth_px, mode="reflect")
+        prob = filters.box(prob, smooth_px)
     return prob
 
 

@@ -81,6 +81,15 @@ def default_workers(share: int = 1) -> int:
     return settings.load().threads or cores(share)
 
 
+_WINDOW_THREAD = threading.local()
+
+
+def in_window_thread() -> bool:
+    """Whether the calling thread runs windows of :func:`map_windows` beside others: work inside
+    it should stay on this thread (its siblings take the other cores)."""
+    return bool(getattr(_WINDOW_THREAD, "on", False))
+
+
 def map_windows(windows: Sequence[Window], before: Any, after: Any, fn: WindowFn[T],
                 workers: int) -> Iterator[T]:
     """``fn(before_reader, after_reader, window)`` for each window, yielded in window order.
@@ -108,6 +117,7 @@ def map_windows(windows: Sequence[Window], before: Any, after: Any, fn: WindowFn
         pair = getattr(local, "pair", None)
         if pair is None:
             pair = local.pair = (before.fork(), after.fork())
+            _WINDOW_THREAD.on = True
             with lock:
                 forks.append(pair)
         with rasterio.Env(**options):

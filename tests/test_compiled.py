@@ -58,3 +58,29 @@ def test_unusable_model_file_falls_back_with_one_line(tmp_path: Path, model_file
     assert forest.backend == "lightgbm"
     err = capsys.readouterr().err
     assert "broken.txt: compiled trees unavailable" in err and err.count("\n") == 1
+
+
+class _Reader:
+    """A band reader the window pool can fork (no bands: the window function reads nothing)."""
+
+    def fork(self) -> _Reader:
+        return self
+
+    def close(self) -> None:
+        pass
+
+
+def test_trees_stay_on_a_window_thread_when_windows_run_in_parallel() -> None:
+    import os
+
+    from models.compiled import prediction_threads
+    from pipeline.parallel import map_windows
+
+    assert prediction_threads(3) == 3
+    assert prediction_threads() == (os.cpu_count() or 1)
+    inside = list(map_windows(list(range(5)), _Reader(), _Reader(),
+                              lambda b, a, w: (prediction_threads(), prediction_threads(2)), workers=2))
+    assert inside == [(1, 2)] * 5
+    # serial windows (one worker) keep every core for the trees
+    serial = list(map_windows([0, 1], _Reader(), _Reader(), lambda b, a, w: prediction_threads(), workers=1))
+    assert serial == [os.cpu_count() or 1] * 2
