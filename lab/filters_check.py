@@ -15,35 +15,18 @@ from typing import Any
 
 import numpy as np
 import rasterio
-from scipy import ndimage
 
 import models.features as F
+from models import filters
 from models.gbm import fit_scene_params, scene_features
-
-
-def scipy_gaussian(x: np.ndarray, sigma: float) -> np.ndarray:
-    return ndimage.gaussian_filter(x, sigma, mode="reflect", truncate=F.TRUNCATE)
-
-
-def scipy_box(x: np.ndarray, k: int) -> np.ndarray:
-    return ndimage.uniform_filter(x, k, mode="reflect")
-
-
-def scipy_grad(x: np.ndarray) -> np.ndarray:
-    s = scipy_gaussian(x, 1.0)
-    return np.hypot(ndimage.sobel(s, 0, mode="reflect"), ndimage.sobel(s, 1, mode="reflect"))
 
 
 def both(b: dict[str, np.ndarray], a: dict[str, np.ndarray], band_set: str, wide: bool) -> tuple[np.ndarray, np.ndarray]:
     """Features with the shipped (OpenCV) filters and with scipy's, on the same scene parameters."""
     scene = fit_scene_params(b, a, np.ones(next(iter(b.values())).shape, bool))
     new, _, _ = scene_features(b, a, scene, band_set, wide)
-    saved = F._g, F._box, F._grad
-    F._g, F._box, F._grad = scipy_gaussian, scipy_box, scipy_grad
-    try:
+    with filters.reference():
         ref, _, _ = scene_features(b, a, scene, band_set, wide)
-    finally:
-        F._g, F._box, F._grad = saved
     return new, ref
 
 

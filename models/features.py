@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import cast
 
 import numpy as np
-from scipy import ndimage
 
 from models import filters
 
@@ -76,7 +75,7 @@ def _g_double(x: np.ndarray, sigma: float) -> np.ndarray:
     """scipy's Gaussian (float64 sums rounded once to float32): the local std below cancels
     ``E[x2] - E[x]2`` in float32, where the OpenCV filter's float32 rounding would move the
     texture features by up to 2e-4 (models/README.md, v4.6)."""
-    return ndimage.gaussian_filter(x, sigma, mode="reflect", truncate=TRUNCATE)
+    return filters.scipy_gaussian(x, sigma, TRUNCATE)
 
 
 def _local_std(x: np.ndarray, sigma: float) -> np.ndarray:

@@ -9,8 +9,9 @@ import pytest
 import rasterio
 
 import models.features as F
-from lab.filters_check import both, scipy_box, scipy_gaussian, scipy_grad
+from lab.filters_check import both
 from models import filters
+from models.filters import scipy_box, scipy_gaussian, scipy_sobel_magnitude
 
 SHAPES = [(1, 1), (1, 9), (4, 3), (13, 40), (25, 2), (64, 64), (97, 130)]
 
@@ -21,7 +22,7 @@ def test_gaussian_matches_scipy_on_any_size(shape: tuple[int, int]) -> None:
     for sigma in (*F.SIGMAS, 0.5, 3.0):
         out = filters.gaussian(x, sigma, F.TRUNCATE)
         assert out.dtype == np.float32 and out.shape == shape
-        np.testing.assert_allclose(out, scipy_gaussian(x, sigma), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(out, scipy_gaussian(x, sigma, F.TRUNCATE), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -37,7 +38,18 @@ def test_box_matches_scipy_on_any_size(shape: tuple[int, int]) -> None:
 
 def test_sobel_magnitude_matches_scipy() -> None:
     x = np.random.default_rng(2).uniform(0, 1, (50, 61)).astype(np.float32)
-    np.testing.assert_allclose(filters.sobel_magnitude(F._g(x, 1.0)), scipy_grad(x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(filters.sobel_magnitude(x), scipy_sobel_magnitude(x), rtol=1e-5, atol=1e-6)
+
+
+def test_reference_switches_to_scipy_and_back() -> None:
+    x = np.random.default_rng(3).uniform(0, 1, (40, 40)).astype(np.float32)
+    fast = filters.gaussian(x, 2.0, 3.0)
+    with filters.reference():
+        assert np.array_equal(filters.gaussian(x, 2.0, 3.0), scipy_gaussian(x, 2.0, 3.0))
+        assert np.array_equal(filters.box(x, 5), scipy_box(x, 5))
+        assert np.array_equal(filters.sobel_magnitude(x), scipy_sobel_magnitude(x))
+    assert np.array_equal(filters.gaussian(x, 2.0, 3.0), fast)
+    assert not np.array_equal(fast, scipy_gaussian(x, 2.0, 3.0))  # OpenCV's own rounding
 
 
 def test_box_refuses_even_width() -> None:
@@ -47,7 +59,7 @@ def test_box_refuses_even_width() -> None:
 
 def test_non_contiguous_and_integer_input() -> None:
     x = np.arange(400, dtype=np.float32).reshape(20, 20)[::2, 1::3]
-    np.testing.assert_allclose(filters.gaussian(x, 1.0, 3.0), scipy_gaussian(np.ascontiguousarray(x), 1.0), rtol=1e-6)
+    np.testing.assert_allclose(filters.gaussian(x, 1.0, 3.0), scipy_gaussian(np.ascontiguousarray(x), 1.0, 3.0), rtol=1e-6)
     xi = np.arange(100).reshape(10, 10)
     np.testing.assert_allclose(filters.box(xi, 3), scipy_box(xi.astype(np.float64), 3), rtol=1e-12)
 

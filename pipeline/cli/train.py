@@ -16,6 +16,17 @@ from pipeline.cli.main import app
 train_app = typer.Typer(help="Train detectors on labelled data (seeded, reproducible).", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 
+@train_app.callback()
+def _train_filters(ctx: typer.Context) -> None:
+    """Features for training with scipy's filters, for the command's duration: the shipped
+    artifacts were trained so, and their commands reproduce them byte for byte
+    (models/filters.py)."""
+    from models import filters
+
+    filters.use_reference(True)
+    ctx.call_on_close(lambda: filters.use_reference(False))
+
+
 DataOpt = typer.Option(Path("../shared/data"), "--data", help="Folder holding oscd/ and aerial/.")
 
 
