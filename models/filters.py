@@ -8,7 +8,7 @@ time (models/README.md, v4.6). Arrays of any size are handled as scipy does, one
 included. The output has the input's dtype (float32 or float64).
 
 OpenCV's own thread pool is set to one thread: the pipeline runs windows on its threads
-already (``pipeline.windows``), and nested pools would compete for the same cores.
+already (:func:`pipeline.parallel.map_windows`), and nested pools would compete for the same cores.
 
 Training computes its features with scipy's filters (:func:`use_reference`, set by
 ``landpatrol train``): the shipped artifacts were trained so, and their training commands

@@ -114,10 +114,10 @@ def map_windows(windows: Sequence[Window], before: Any, after: Any, fn: WindowFn
     lock = threading.Lock()
 
     def task(win: Window) -> T:
+        _WINDOW_THREAD.on = True  # the pool's own threads: one window each, side by side
         pair = getattr(local, "pair", None)
         if pair is None:
             pair = local.pair = (before.fork(), after.fork())
-            _WINDOW_THREAD.on = True
             with lock:
                 forks.append(pair)
         with rasterio.Env(**options):

@@ -1,6 +1,7 @@
 """Compiled trees (models/compiled.py) predict what LightGBM predicts, cache safely, and fall back."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +85,25 @@ def test_trees_stay_on_a_window_thread_when_windows_run_in_parallel() -> None:
     # serial windows (one worker) keep every core for the trees
     serial = list(map_windows([0, 1], _Reader(), _Reader(), lambda b, a, w: prediction_threads(), workers=1))
     assert serial == [os.cpu_count() or 1] * 2
+
+
+def test_compiled_predict_asks_for_one_thread_inside_a_window(model_file: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("lleaves")
+    from pipeline.parallel import map_windows
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    forest = CompiledForest(model_file, lgb.Booster(model_file=str(model_file)))
+    forest.predict(_x())
+    asked: list[int] = []
+    model, real = forest._model, forest._model.predict
+
+    def spy(data: np.ndarray, n_jobs: int) -> np.ndarray:
+        asked.append(n_jobs)
+        return real(data, n_jobs=n_jobs)
+
+    monkeypatch.setattr(model, "predict", spy)
+    outside = forest.predict(_x())
+    inside = list(map_windows([0, 1], _Reader(), _Reader(), lambda b, a, w: forest.predict(_x()), workers=2))
+    assert asked == [os.cpu_count() or 1, 1, 1]
+    np.testing.assert_array_equal(inside[0], outside)
