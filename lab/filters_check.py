@@ -31,12 +31,14 @@ def both(b: dict[str, np.ndarray], a: dict[str, np.ndarray], band_set: str, wide
 
 
 def images(data: Path) -> Iterator[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray], list[tuple[str, bool]]]]:
-    from pipeline.evaluate.oscd import S2_SCALE, labelled_cities, read_city
+    from pipeline.evaluate.oscd import labelled_cities, read_city
 
+    # read_city gives reflectance already (until 2026-12-03 this scaled it by 1e-4 once more:
+    # the v4.6 record `features.json` was measured on OSCD values 1e-4 too small; re-run since)
     for name in labelled_cities(data / "oscd"):
         city = read_city(data / "oscd", name)
-        yield (f"oscd/{name}", {r: (v * S2_SCALE).astype(np.float32) for r, v in city.before.items()},
-               {r: (v * S2_SCALE).astype(np.float32) for r, v in city.after.items()}, [("full", True), ("rgb", False)])
+        yield (f"oscd/{name}", {r: np.asarray(v, np.float32) for r, v in city.before.items()},
+               {r: np.asarray(v, np.float32) for r, v in city.after.items()}, [("full", True), ("rgb", False)])
     for folder in sorted(p.parent for p in (data / "aerial").rglob("im1.bmp")):
         stacks = []
         for file in ("im1.bmp", "im2.bmp"):
@@ -46,14 +48,20 @@ def images(data: Path) -> Iterator[tuple[str, dict[str, np.ndarray], dict[str, n
         yield f"aerial/{folder.relative_to(data / 'aerial')}", stacks[0], stacks[1], [("rgb", False)]
 
 
-def main(argv: list[str] | None = None) -> None:
+def check_args(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """``--data`` and ``--out`` of a whole-image check (this one, :mod:`lab.fp32_check`); warnings off."""
     import warnings
 
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=doc)
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = check_args(__doc__, argv)
     worst: dict[str, dict[str, Any]] = {}
     for name, b, a, sets in images(args.data):
         for band_set, wide in sets:
