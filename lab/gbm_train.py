@@ -78,7 +78,7 @@ CONFIGS: dict[str, TrainConfig] = {
     "reg-wide": TrainConfig("reg-wide", REGULARISED, rounds=300, n_per_class=20_000, wide=True),
     # v4.5 (c): a third of reg's trees at three times its learning rate (tree time ~1/3)
     "reg-lite": TrainConfig("reg-lite", dict(REGULARISED, learning_rate=0.15), rounds=100, n_per_class=20_000),
-    # v4.9: half of reg-lite's trees at twice its learning rate (rounds x rate = 15 in all three)
+    # v4.9 (rejected: samples/ -0.03 F1): half of reg-lite's trees at twice its learning rate
     "reg-lite50": TrainConfig("reg-lite50", dict(REGULARISED, learning_rate=0.3), rounds=50, n_per_class=20_000),
 }
 
