@@ -28,10 +28,10 @@ def test_from_cells_is_bilinear_between_cell_centres() -> None:
 def test_cell_one_is_the_shipped_detector_and_cell_two_still_finds_change(tiny_detector: GBMDetector) -> None:
     img = synthetic_pair(7, (130, 140))
     valid = np.ones(img.label.shape, bool)
-    boosters = {"boosters": tiny_detector._boosters, "version": "test", "num_threads": 1}
+    kw = {"boosters": tiny_detector._boosters, "version": "test", "num_threads": 1}   # the same trees
     scene = tiny_detector.fit_scene(img.before, img.after, valid)
     ref = tiny_detector.detect(img.before, img.after, valid, scene).score
-    np.testing.assert_array_equal(CellGBM(1, **boosters).detect(img.before, img.after, valid, scene).score, ref)
-    two = CellGBM(2, **boosters).detect(img.before, img.after, valid, scene).score
+    np.testing.assert_array_equal(CellGBM(1, **kw).detect(img.before, img.after, valid, scene).score, ref)
+    two = CellGBM(2, **kw).detect(img.before, img.after, valid, scene).score
     assert two.shape == ref.shape and not np.array_equal(two, ref)
     assert (two > 0.5)[img.label].mean() > 0.5 and (two > 0.5)[~img.label].mean() < 0.05
