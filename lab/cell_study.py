@@ -51,12 +51,11 @@ def aerial_study(data: Path, cells: list[int]) -> dict[str, Any]:
     from lab.gbm_train import (
         CONFIGS,
         SEED,
+        aerial_folds,
         build_table,
         default_say,
-        inner_oof,
         oscd_images,
         pair_images,
-        train_booster,
     )
 
     config = dataclasses.replace(CONFIGS["reg-lite"], smooth_px=7)
@@ -66,13 +65,8 @@ def aerial_study(data: Path, cells: list[int]) -> dict[str, Any]:
     feats: dict[int, np.ndarray] = {}
     held: dict[str, list[Confusion]] = {f"cell{c}": [] for c in [1, *cells]}
     folds: dict[str, Any] = {}
-    for k, group in enumerate(table.groups):
-        if not group.startswith("aerial/"):
-            continue
-        train = [g for g in range(len(table.groups)) if g != k]
-        _, cut, inner = inner_oof(table, train, "rgb", SEED, config, feats)
-        m = np.isin(table.g_fit, train)
-        booster = train_booster(table.x_fit[m], table.y_fit[m], "rgb", SEED, config)
+    for k, _train, booster, cut in aerial_folds(table, "rgb", SEED, config, feats):
+        group = table.groups[k]
         im = table.images[k]
         name = group.split("/", 1)[1]
         folds[name] = {"gbm_cut": cut}

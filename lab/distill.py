@@ -71,7 +71,7 @@ def _save(path: Path, maps: dict[str, np.ndarray]) -> None:
 
 def teachers(data: Path, out: Path) -> dict[str, Any]:
     """Teacher score maps per job (``DIR/teach-JOB.npz``: one float16 map per training group)."""
-    from lab.gbm_train import CONFIGS, build_table, default_say, image_probability, inner_oof, train_booster
+    from lab.gbm_train import CONFIGS, aerial_folds, build_table, default_say, image_probability
     from lab.gbm_train import SEED as GBM_SEED
     from models import filters
     from models.gbm import GBMDetector
@@ -96,13 +96,8 @@ def teachers(data: Path, out: Path) -> dict[str, Any]:
         full = oscd_images(data / "oscd") + pair_images(data / "aerial", "aerial")
         table = build_table(full, "rgb", say=default_say, config=config)
         feats: dict[int, np.ndarray] = {}
-        for k, group in enumerate(table.groups):
-            if not group.startswith("aerial/"):
-                continue
-            train = [g for g in range(len(table.groups)) if g != k]
-            _, cut, _ = inner_oof(table, train, "rgb", GBM_SEED, config, feats)
-            m = np.isin(table.g_fit, train)
-            booster = train_booster(table.x_fit[m], table.y_fit[m], "rgb", GBM_SEED, config)
+        for k, train, booster, cut in aerial_folds(table, "rgb", GBM_SEED, config, feats):
+            group = table.groups[k]
             maps = {table.groups[g]: rescale(image_probability(table, g, booster, "rgb", config, feats), cut)
                     .astype(np.float16) for g in train}
             job = jobs([group])[1]

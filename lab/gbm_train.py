@@ -14,7 +14,7 @@ groups); a held-out city or pair is only ever used to score the finished fold mo
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,6 +211,19 @@ def inner_oof(table: Table, train_groups: Sequence[int], band_set: str, seed: in
             probs[g] = image_probability(table, g, booster, band_set, config, feats)
     cut, inner = best_threshold([probs[g] for g in train_groups], [table.images[g] for g in train_groups])
     return probs, cut, inner
+
+
+def aerial_folds(table: Table, band_set: str, seed: int = SEED, config: TrainConfig = TrainConfig(),
+                 feats: dict[int, np.ndarray] | None = None) -> Iterator[tuple[int, list[int], Any, float]]:
+    """Aerial leave-one-pair-out on ``table``: per held-out aerial group ``k``, its training groups,
+    the booster trained on them and the cut their inner out-of-fold maps choose (v4.5 (c))."""
+    for k, group in enumerate(table.groups):
+        if not group.startswith("aerial/"):
+            continue
+        train = [g for g in range(len(table.groups)) if g != k]
+        _, cut, _ = inner_oof(table, train, band_set, seed, config, feats)
+        m = np.isin(table.g_fit, train)
+        yield k, train, train_booster(table.x_fit[m], table.y_fit[m], band_set, seed, config), cut
 
 
 def fit_model(table: Table, train_groups: Iterable[int], band_set: str, seed: int = SEED,
