@@ -3,6 +3,7 @@
     python -m lab.distill teachers --out DIR            # the teachers' score maps (~8 min)
     python -m lab.distill train --job JOB --out DIR     # one student (~8 min, one thread)
     python -m lab.distill score --out DIR               # held-out numbers of the students
+    python -m lab.distill fit --out DIR                 # how well students redraw their teachers
 
 Jobs: ``shipped`` (the shipped gbm v6 ``rgb`` on the 15 images it was trained on: 9 OSCD
 cities in red/green/blue and 6 aerial pairs) and ``fold-<pair>`` for each aerial pair (v4.5
@@ -222,9 +223,35 @@ def score(data: Path, out: Path) -> dict[str, Any]:
     return rec
 
 
+def fit(data: Path, out: Path, jobs_: Sequence[str] = ("shipped", "fold-Archieve", "fold-Tiszadob-3")) -> dict[str, Any]:
+    """A diagnostic after ``score``: IoU of each student's mask (score > 0.5) with its teacher's
+    (map > 0.5) on the teacher's own training images (``DIR/fit.json``). Low IoU there means the
+    student cannot draw its teacher's function at all (under-fitting), not that it fails to generalise."""
+    from models.cnn import CNNDetector
+
+    by_group = {im.group: im for im in images(data)}
+    rec: dict[str, Any] = {}
+    for job in jobs_:
+        maps = np.load(out / f"teach-{job}.npz")
+        det = CNNDetector(version=VERSION, artifacts=out / job)
+        inter = union = 0
+        per = {}
+        for g in maps.files:
+            im = by_group[g]
+            student = run_pair(det, im.before, im.after, g).change.score > 0.5
+            teacher = np.asarray(maps[g], np.float32) > 0.5
+            i, u = int((student & teacher).sum()), int((student | teacher).sum())
+            inter, union = inter + i, union + u
+            per[g] = {"iou": round(i / max(u, 1), 3), "teacher_px": int(teacher.sum()), "student_px": int(student.sum())}
+        rec[job] = {"pooled_iou": round(inter / max(union, 1), 3), "images": per}
+        print(f"fit {job}: pooled IoU with its teacher {rec[job]['pooled_iou']:.3f}", file=sys.stderr, flush=True)
+    (out / "fit.json").write_text(json.dumps(rec, indent=1) + "\n")
+    return rec
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("stage", choices=("teachers", "train", "score"))
+    ap.add_argument("stage", choices=("teachers", "train", "score", "fit"))
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--job", help="train: shipped or fold-<pair>")
@@ -235,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
         if not args.job:
             ap.error("train needs --job")
         print(train_job(args.data, args.out, args.job), file=sys.stderr)
+    elif args.stage == "fit":
+        fit(args.data, args.out)
     else:
         rec = score(args.data, args.out)
         print(json.dumps({"aerial": rec["aerial_pooled"]["student"]["f1"], "samples": rec["samples"]["pooled"]["f1"],
