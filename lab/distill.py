@@ -225,8 +225,10 @@ def score(data: Path, out: Path) -> dict[str, Any]:
 
 def fit(data: Path, out: Path, jobs_: Sequence[str] = ("shipped", "fold-Archieve", "fold-Tiszadob-3")) -> dict[str, Any]:
     """A diagnostic after ``score``: IoU of each student's mask (score > 0.5) with its teacher's
-    (map > 0.5) on the teacher's own training images (``DIR/fit.json``). Low IoU there means the
-    student cannot draw its teacher's function at all (under-fitting), not that it fails to generalise."""
+    (map > 0.5) on the teacher's own training images (``DIR/fit.json``; by default the shipped
+    student and the folds whose held-out pair is the teachers' best, Tiszadob/3, and the largest,
+    Archieve). Low IoU there means the student cannot draw its teacher's function at all
+    (under-fitting), not that it fails to generalise."""
     from models.cnn import CNNDetector
 
     by_group = {im.group: im for im in images(data)}
@@ -234,16 +236,14 @@ def fit(data: Path, out: Path, jobs_: Sequence[str] = ("shipped", "fold-Archieve
     for job in jobs_:
         maps = np.load(out / f"teach-{job}.npz")
         det = CNNDetector(version=VERSION, artifacts=out / job)
-        inter = union = 0
-        per = {}
+        per, confs = {}, []
         for g in maps.files:
             im = by_group[g]
             student = run_pair(det, im.before, im.after, g).change.score > 0.5
-            teacher = np.asarray(maps[g], np.float32) > 0.5
-            i, u = int((student & teacher).sum()), int((student | teacher).sum())
-            inter, union = inter + i, union + u
-            per[g] = {"iou": round(i / max(u, 1), 3), "teacher_px": int(teacher.sum()), "student_px": int(student.sum())}
-        rec[job] = {"pooled_iou": round(inter / max(union, 1), 3), "images": per}
+            conf = Confusion.from_masks(student, np.asarray(maps[g], np.float32) > 0.5)  # the teacher as truth
+            confs.append(conf)
+            per[g] = {"iou": round(conf.iou, 3), "teacher_px": conf.tp + conf.fn, "student_px": conf.tp + conf.fp}
+        rec[job] = {"pooled_iou": round(pooled(confs).iou, 3), "images": per}
         print(f"fit {job}: pooled IoU with its teacher {rec[job]['pooled_iou']:.3f}", file=sys.stderr, flush=True)
     (out / "fit.json").write_text(json.dumps(rec, indent=1) + "\n")
     return rec

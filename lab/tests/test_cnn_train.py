@@ -74,8 +74,9 @@ def test_train_cnn_refuses_bad_options_before_writing(args: list[str], named: st
     assert named in str(res.exception) and not out.exists()
 
 
-def test_v2_candidate_artifact_loads_small_and_window_invariant() -> None:
-    """cnn v2 (rejected, kept in lab/artifacts so its record can be re-run) at its radius of 16 px."""
+def assert_lab_cnn_artifact(version: str, dilations: tuple[int, ...]) -> dict:
+    """A rejected ``cnn`` candidate kept in lab/artifacts: it loads at its dilations' radius,
+    its networks are small, and it is window and tiling invariant; returns its sidecar."""
     import json
     from pathlib import Path
 
@@ -84,10 +85,17 @@ def test_v2_candidate_artifact_loads_small_and_window_invariant() -> None:
     from tests.test_gbm import assert_window_invariant
 
     art = Path(__file__).resolve().parents[1] / "artifacts"
-    meta = json.loads((art / "cnn-v2.json").read_text())
-    assert meta["dilations"] == list(CONFIGS["v2"].dilations) and meta["config"]["steps"] == CONFIGS["v2"].steps
-    det = CNNDetector(version="v2", artifacts=art)
-    assert det.halo == receptive_radius(CONFIGS["v2"].dilations) == 16
+    meta = json.loads((art / f"cnn-{version}.json").read_text())
+    assert meta["dilations"] == list(dilations)
+    det = CNNDetector(version=version, artifacts=art)
+    assert det.halo == receptive_radius(dilations) == 16
     assert all((art / i["model"]).stat().st_size < 3_000_000 for i in meta["band_sets"].values())
     assert_window_invariant(det)
     assert_tiling_invariant(det)
+    return meta
+
+
+def test_v2_candidate_artifact_loads_small_and_window_invariant() -> None:
+    """cnn v2 (rejected, kept in lab/artifacts so its record can be re-run) at its radius of 16 px."""
+    meta = assert_lab_cnn_artifact("v2", CONFIGS["v2"].dilations)
+    assert meta["config"]["steps"] == CONFIGS["v2"].steps

@@ -63,17 +63,8 @@ def test_a_student_learns_its_teachers_map() -> None:
 def test_v3_candidate_artifact_loads_small_and_window_invariant() -> None:
     """cnn v3 (rejected by the v4.10 rule, kept in lab/artifacts so its record can be re-run)."""
     import json
-    from pathlib import Path
 
-    from models.cnn import CNNDetector, receptive_radius
-    from tests.test_cnn import assert_tiling_invariant
-    from tests.test_gbm import assert_window_invariant
+    from lab.tests.test_cnn_train import assert_lab_cnn_artifact
 
-    art = Path(__file__).resolve().parents[1] / "artifacts"
-    meta = json.loads((art / "cnn-v3.json").read_text())
+    meta = assert_lab_cnn_artifact("v3", CONFIG.dilations)
     assert meta["config"] == json.loads(json.dumps(dataclasses.asdict(CONFIG))) and set(meta["band_sets"]) == {"rgb"}
-    det = CNNDetector(version="v3", artifacts=art)
-    assert det.halo == receptive_radius(CONFIG.dilations) == 16
-    assert (art / meta["band_sets"]["rgb"]["model"]).stat().st_size < 3_000_000
-    assert_window_invariant(det)
-    assert_tiling_invariant(det)
