@@ -43,10 +43,10 @@ if has regions; then
   # one Prefect API for the flow and every worker (docs/cluster.md): a worker without
   # PREFECT_API_URL starts a temporary Prefect server of its own, which takes CPU from the pairs
   export PREFECT_HOME=$(mktemp -d /tmp/landpatrol-prefect.XXXXXX) PREFECT_SERVER_ANALYTICS_ENABLED=false
-  .venv/bin/prefect server start --host 127.0.0.1 --port 4210 > "$OUT/prefect-server.log" 2>&1 &
+  setsid .venv/bin/prefect server start --host 127.0.0.1 --port 4210 > "$OUT/prefect-server.log" 2>&1 &  # its own process group
   PREFECT_PID=$!
   export PREFECT_API_URL=http://127.0.0.1:4210/api
-  for _ in $(seq 60); do curl -sf "$PREFECT_API_URL/health" > /dev/null && break; sleep 1; done
+  for _ in $(seq 60); do "$PY" -c "import urllib.request as u; u.urlopen('$PREFECT_API_URL/health', timeout=2)" 2>/dev/null && break; sleep 1; done
   log "regions: LocalCluster 1 and 2 workers, then a scheduler started by hand (dask scheduler + dask worker --nworkers 2 --nthreads 1); Prefect API $PREFECT_API_URL"
   DASK=.venv/bin/dask
   "$DASK" scheduler --host 127.0.0.1 --port 8786 --no-dashboard > "$OUT/dask-scheduler.log" 2>&1 &
@@ -54,12 +54,12 @@ if has regions; then
   sleep 3
   "$DASK" worker tcp://127.0.0.1:8786 --nworkers 2 --nthreads 1 --no-dashboard > "$OUT/dask-worker.log" 2>&1 &
   WORKER=$!
-  trap 'kill $WORKER $SCHED $PREFECT_PID 2>/dev/null || true' EXIT
+  trap 'kill $WORKER $SCHED 2>/dev/null; kill -- -$PREFECT_PID 2>/dev/null || true' EXIT
   sleep 5
   "$PY" benchmarks/bench_region.py --size 4096 --pairs 8 --workers 1 2 --dask tcp://127.0.0.1:8786 2>&1 \
     | tee "$OUT/region-4096.log" | tee -a "$OUT/sitting.log"
-  pkill -P $PREFECT_PID 2>/dev/null || true   # the server's uvicorn child
-  kill $WORKER $SCHED $PREFECT_PID 2>/dev/null || true
+  kill $WORKER $SCHED 2>/dev/null || true
+  kill -- -$PREFECT_PID 2>/dev/null || true   # the server and its uvicorn child
   unset PREFECT_API_URL
 fi
 
